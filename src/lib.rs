@@ -1,0 +1,4 @@
+//! mcp-trino: an MCP server for one or many Trino clusters.
+//!
+//! Data flows one way: config -> connections (Trino REST client) -> SQL policy -> tools ->
+//! formatting -> transports. See ARCHITECTURE.md for the map.

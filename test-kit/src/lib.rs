@@ -1,0 +1,10 @@
+//! Trino-protocol emulator: speaks Trino's client REST protocol on top of an embedded
+//! DataFusion engine, so official Trino clients cannot tell it from a Trino coordinator.
+//!
+//! - `model`: the types shared by the protocol layer and the engine.
+//! - `errors`: Trino's standard error names, codes and types.
+//! - `engine`: executes one statement for one client session (DataFusion + Trino statements).
+
+pub mod engine;
+pub mod errors;
+pub mod model;
