@@ -2,3 +2,5 @@
 //!
 //! Data flows one way: config -> connections (Trino REST client) -> SQL policy -> tools ->
 //! formatting -> transports. See ARCHITECTURE.md for the map.
+
+pub mod config;
