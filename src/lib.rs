@@ -4,3 +4,4 @@
 //! formatting -> transports. See ARCHITECTURE.md for the map.
 
 pub mod config;
+pub mod trino;
