@@ -4,4 +4,5 @@
 //! formatting -> transports. See ARCHITECTURE.md for the map.
 
 pub mod config;
+pub mod policy;
 pub mod trino;
