@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT};
+use reqwest::header::{
+    AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, USER_AGENT,
+};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -72,16 +74,20 @@ impl TrinoClient {
     pub fn new(conn: &Connection, server_tags: Vec<String>) -> Result<Self, String> {
         // reqwest panics if no provider is installed, even for plain HTTP.
         tls::install_crypto_provider();
-        let base = Url::parse(&conn.base_url()).map_err(|e| format!("connection '{}': bad URL: {e}", conn.name))?;
+        let base = Url::parse(&conn.base_url())
+            .map_err(|e| format!("connection '{}': bad URL: {e}", conn.name))?;
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_secs(10))
             .pool_idle_timeout(Duration::from_secs(60));
         if conn.ssl {
-            let tls = tls::client_config(conn).map_err(|e| format!("connection '{}': {e}", conn.name))?;
+            let tls =
+                tls::client_config(conn).map_err(|e| format!("connection '{}': {e}", conn.name))?;
             builder = builder.tls_backend_preconfigured(tls);
         }
-        let http = builder.build().map_err(|e| format!("connection '{}': HTTP client: {e}", conn.name))?;
+        let http = builder
+            .build()
+            .map_err(|e| format!("connection '{}': HTTP client: {e}", conn.name))?;
         Ok(TrinoClient {
             http,
             base,
@@ -106,7 +112,11 @@ impl TrinoClient {
     /// Run one statement, streaming rows into `sink`. Whatever happens (error, deadline,
     /// cancellation, early stop, or this future being dropped), a query still running on the
     /// cluster is cancelled.
-    pub async fn run(&self, call: Call<'_>, sink: &mut dyn RowSink) -> Result<Finished, ClientError> {
+    pub async fn run(
+        &self,
+        call: Call<'_>,
+        sink: &mut dyn RowSink,
+    ) -> Result<Finished, ClientError> {
         let started = Instant::now();
         let deadline = started + call.timeout;
         let first = tokio::select! {
@@ -117,7 +127,11 @@ impl TrinoClient {
                 Err(_) => return Err(ClientError::Timeout { query_id: None }),
             },
         };
-        let mut guard = CancelGuard { client: self.clone(), query_id: first.id.clone(), next_uri: None };
+        let mut guard = CancelGuard {
+            client: self.clone(),
+            query_id: first.id.clone(),
+            next_uri: None,
+        };
         let mut columns: Option<Vec<Column>> = None;
         let mut page = first;
         loop {
@@ -141,7 +155,9 @@ impl TrinoClient {
             let mut stopped = false;
             if let Some(data) = page.data.take() {
                 if columns.is_none() {
-                    return Err(guard.fail("the coordinator sent rows before columns".into()).await);
+                    return Err(guard
+                        .fail("the coordinator sent rows before columns".into())
+                        .await);
                 }
                 for row in data {
                     if !sink.row(row) {
@@ -179,7 +195,10 @@ impl TrinoClient {
                     return Err(guard.fail(msg.into()).await);
                 }
             };
-            page = match self.fetch(next, deadline, &call.cancel, &guard.query_id).await {
+            page = match self
+                .fetch(next, deadline, &call.cancel, &guard.query_id)
+                .await
+            {
                 Ok(p) => p,
                 Err(e) => {
                     guard.cancel_now().await;
@@ -191,10 +210,13 @@ impl TrinoClient {
 
     /// The first request; never retried, so a statement is never submitted twice.
     async fn submit(&self, call: &Call<'_>) -> Result<QueryResults, ClientError> {
-        let url = self.base.join("/v1/statement").map_err(|e| ClientError::Protocol {
-            message: format!("bad statement URL: {e}"),
-            query_id: None,
-        })?;
+        let url = self
+            .base
+            .join("/v1/statement")
+            .map_err(|e| ClientError::Protocol {
+                message: format!("bad statement URL: {e}"),
+                query_id: None,
+            })?;
         let resp = self
             .http
             .post(url)
@@ -206,17 +228,24 @@ impl TrinoClient {
             .map_err(|e| connection_error(&e))?;
         let status = resp.status();
         match status {
-            StatusCode::OK => read_results(resp, None).await.map_err(|f| f.into_error(None)),
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ClientError::AuthFailed { status: status.as_u16() }),
-            StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT => {
-                Err(ClientError::ConnectionFailed {
-                    reason: format!("the coordinator is unavailable (HTTP {})", status.as_u16()),
-                })
-            }
+            StatusCode::OK => read_results(resp, None)
+                .await
+                .map_err(|f| f.into_error(None)),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(ClientError::AuthFailed {
+                status: status.as_u16(),
+            }),
+            StatusCode::BAD_GATEWAY
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::GATEWAY_TIMEOUT => Err(ClientError::ConnectionFailed {
+                reason: format!("the coordinator is unavailable (HTTP {})", status.as_u16()),
+            }),
             _ => {
                 let text = body_snippet(resp).await;
                 Err(ClientError::Protocol {
-                    message: format!("the coordinator refused the statement (HTTP {}){text}", status.as_u16()),
+                    message: format!(
+                        "the coordinator refused the statement (HTTP {}){text}",
+                        status.as_u16()
+                    ),
                     query_id: None,
                 })
             }
@@ -235,7 +264,12 @@ impl TrinoClient {
         loop {
             attempt += 1;
             let once = async {
-                let resp = self.http.get(url.clone()).headers(self.request_headers()).send().await;
+                let resp = self
+                    .http
+                    .get(url.clone())
+                    .headers(self.request_headers())
+                    .send()
+                    .await;
                 let resp = match resp {
                     Ok(r) => r,
                     Err(e) => return Err(Fault::Retry(connection_error(&e).to_string())),
@@ -244,23 +278,32 @@ impl TrinoClient {
                 match status {
                     StatusCode::OK => read_results(resp, Some(query_id)).await,
                     StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                        Err(Fault::Fatal(ClientError::AuthFailed { status: status.as_u16() }))
+                        Err(Fault::Fatal(ClientError::AuthFailed {
+                            status: status.as_u16(),
+                        }))
                     }
                     StatusCode::TOO_MANY_REQUESTS
                     | StatusCode::BAD_GATEWAY
                     | StatusCode::SERVICE_UNAVAILABLE
-                    | StatusCode::GATEWAY_TIMEOUT => Err(Fault::Retry(format!("HTTP {}", status.as_u16()))),
-                    StatusCode::NOT_FOUND | StatusCode::GONE => Err(Fault::Fatal(ClientError::Protocol {
-                        message: format!(
-                            "the coordinator no longer knows this query (HTTP {}); it may have restarted",
-                            status.as_u16()
-                        ),
-                        query_id: Some(query_id.to_string()),
-                    })),
+                    | StatusCode::GATEWAY_TIMEOUT => {
+                        Err(Fault::Retry(format!("HTTP {}", status.as_u16())))
+                    }
+                    StatusCode::NOT_FOUND | StatusCode::GONE => {
+                        Err(Fault::Fatal(ClientError::Protocol {
+                            message: format!(
+                                "the coordinator no longer knows this query (HTTP {}); it may have restarted",
+                                status.as_u16()
+                            ),
+                            query_id: Some(query_id.to_string()),
+                        }))
+                    }
                     _ => {
                         let text = body_snippet(resp).await;
                         Err(Fault::Fatal(ClientError::Protocol {
-                            message: format!("unexpected HTTP {} from the coordinator{text}", status.as_u16()),
+                            message: format!(
+                                "unexpected HTTP {} from the coordinator{text}",
+                                status.as_u16()
+                            ),
                             query_id: Some(query_id.to_string()),
                         }))
                     }
@@ -281,11 +324,14 @@ impl TrinoClient {
             };
             if attempt >= MAX_ATTEMPTS {
                 return Err(ClientError::ConnectionFailed {
-                    reason: format!("the coordinator stopped answering after {attempt} attempts ({reason})"),
+                    reason: format!(
+                        "the coordinator stopped answering after {attempt} attempts ({reason})"
+                    ),
                 });
             }
             tracing::debug!(query_id, attempt, reason, "retrying nextUri");
-            let backoff = Duration::from_millis(50u64 << attempt.min(5)).min(Duration::from_secs(1));
+            let backoff =
+                Duration::from_millis(50u64 << attempt.min(5)).min(Duration::from_secs(1));
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(ClientError::Cancelled { query_id: Some(query_id.into()) }),
@@ -302,7 +348,8 @@ impl TrinoClient {
     fn same_origin(&self, uri: &str) -> Option<Url> {
         let u = Url::parse(uri).ok()?;
         let same = u.scheme() == self.base.scheme()
-            && u.host_str().map(str::to_ascii_lowercase) == self.base.host_str().map(str::to_ascii_lowercase)
+            && u.host_str().map(str::to_ascii_lowercase)
+                == self.base.host_str().map(str::to_ascii_lowercase)
             && u.port_or_known_default() == self.base.port_or_known_default()
             && u.username().is_empty()
             && u.password().is_none();
@@ -314,12 +361,20 @@ impl TrinoClient {
         let mut h = HeaderMap::new();
         let user = self.conn.user.as_deref().unwrap_or(FALLBACK_USER);
         insert(&mut h, "x-trino-user", user);
-        h.insert(USER_AGENT, HeaderValue::from_static(concat!("mcp-trino/", env!("CARGO_PKG_VERSION"))));
+        h.insert(
+            USER_AGENT,
+            HeaderValue::from_static(concat!("mcp-trino/", env!("CARGO_PKG_VERSION"))),
+        );
         if let Some(token) = &self.conn.token {
-            insert(&mut h, AUTHORIZATION.as_str(), &format!("Bearer {}", token.expose()));
+            insert(
+                &mut h,
+                AUTHORIZATION.as_str(),
+                &format!("Bearer {}", token.expose()),
+            );
         } else if let Some(password) = &self.conn.password {
             use base64::Engine as _;
-            let pair = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{}", password.expose()));
+            let pair = base64::engine::general_purpose::STANDARD
+                .encode(format!("{user}:{}", password.expose()));
             insert(&mut h, AUTHORIZATION.as_str(), &format!("Basic {pair}"));
         }
         if let Some(v) = h.get_mut(AUTHORIZATION) {
@@ -352,7 +407,10 @@ impl TrinoClient {
         if !keep_configured {
             props.insert("query_max_run_time".into(), format!("{backstop}s"));
         }
-        let session: Vec<String> = props.iter().map(|(k, v)| format!("{k}={}", url_encode(v))).collect();
+        let session: Vec<String> = props
+            .iter()
+            .map(|(k, v)| format!("{k}={}", url_encode(v)))
+            .collect();
         insert(&mut h, "x-trino-session", &session.join(","));
         insert(&mut h, "x-trino-client-capabilities", "PARAMETRIC_DATETIME");
         h
@@ -375,7 +433,11 @@ impl CancelGuard {
         if self.query_id.is_empty() {
             return;
         }
-        let (client, id, next) = (self.client.clone(), std::mem::take(&mut self.query_id), self.next_uri.take());
+        let (client, id, next) = (
+            self.client.clone(),
+            std::mem::take(&mut self.query_id),
+            self.next_uri.take(),
+        );
         cancel_query(&client, &id, next.as_deref()).await;
     }
 
@@ -391,7 +453,11 @@ impl Drop for CancelGuard {
         if self.query_id.is_empty() {
             return;
         }
-        let (client, id, next) = (self.client.clone(), std::mem::take(&mut self.query_id), self.next_uri.take());
+        let (client, id, next) = (
+            self.client.clone(),
+            std::mem::take(&mut self.query_id),
+            self.next_uri.take(),
+        );
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { cancel_query(&client, &id, next.as_deref()).await });
         }
@@ -404,7 +470,11 @@ async fn cancel_query(client: &TrinoClient, query_id: &str, next_uri: Option<&st
         .and_then(|u| client.same_origin(u))
         .or_else(|| client.base.join(&format!("/v1/query/{query_id}")).ok());
     let Some(target) = target else { return };
-    let req = client.http.delete(target).headers(client.request_headers()).send();
+    let req = client
+        .http
+        .delete(target)
+        .headers(client.request_headers())
+        .send();
     match tokio::time::timeout(CANCEL_TIMEOUT, req).await {
         Ok(Ok(r)) if r.status().is_success() => tracing::debug!(query_id, "query cancelled"),
         Ok(Ok(r)) => tracing::warn!(query_id, status = r.status().as_u16(), "cancel refused"),
@@ -421,28 +491,41 @@ impl Fault {
     fn into_error(self, query_id: Option<&str>) -> ClientError {
         match self {
             Fault::Fatal(e) => e,
-            Fault::Retry(reason) => ClientError::Protocol { message: reason, query_id: query_id.map(str::to_string) },
+            Fault::Retry(reason) => ClientError::Protocol {
+                message: reason,
+                query_id: query_id.map(str::to_string),
+            },
         }
     }
 }
 
 /// Read and parse a `QueryResults` page, bounded in size. A cut body is retryable (the same
 /// token replays the same page); bad JSON or an HTML page is not.
-async fn read_results(mut resp: reqwest::Response, query_id: Option<&str>) -> Result<QueryResults, Fault> {
+async fn read_results(
+    mut resp: reqwest::Response,
+    query_id: Option<&str>,
+) -> Result<QueryResults, Fault> {
     let mut body: Vec<u8> = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(chunk)) => {
                 if body.len() + chunk.len() > MAX_PAGE_BYTES {
                     return Err(Fault::Fatal(ClientError::Protocol {
-                        message: format!("a result page is larger than {} MiB", MAX_PAGE_BYTES / (1024 * 1024)),
+                        message: format!(
+                            "a result page is larger than {} MiB",
+                            MAX_PAGE_BYTES / (1024 * 1024)
+                        ),
                         query_id: query_id.map(str::to_string),
                     }));
                 }
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(_) => return Err(Fault::Retry("the connection was cut while reading a page".into())),
+            Err(_) => {
+                return Err(Fault::Retry(
+                    "the connection was cut while reading a page".into(),
+                ));
+            }
         }
     }
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -450,11 +533,18 @@ async fn read_results(mut resp: reqwest::Response, query_id: Option<&str>) -> Re
     }
     serde_json::from_slice::<QueryResults>(&body).map_err(|e| {
         let message = if looks_like_html(&body) {
-            "the coordinator answered with an HTML page instead of JSON (a proxy or gateway error?)".to_string()
+            "the coordinator answered with an HTML page instead of JSON (a proxy or gateway error?)"
+                .to_string()
         } else {
-            format!("malformed response from the coordinator: {}", e.classify_text())
+            format!(
+                "malformed response from the coordinator: {}",
+                e.classify_text()
+            )
         };
-        Fault::Fatal(ClientError::Protocol { message, query_id: query_id.map(str::to_string) })
+        Fault::Fatal(ClientError::Protocol {
+            message,
+            query_id: query_id.map(str::to_string),
+        })
     })
 }
 
@@ -481,7 +571,9 @@ fn looks_like_html(body: &[u8]) -> bool {
 
 /// The first line of a non-JSON error body (bounded, control characters removed), for messages.
 async fn body_snippet(resp: reqwest::Response) -> String {
-    let Ok(bytes) = resp.bytes().await else { return String::new() };
+    let Ok(bytes) = resp.bytes().await else {
+        return String::new();
+    };
     if looks_like_html(&bytes) {
         return ": an HTML error page".into();
     }
@@ -492,7 +584,11 @@ async fn body_snippet(resp: reqwest::Response) -> String {
         .chars()
         .filter(|c| !c.is_control())
         .collect();
-    if text.trim().is_empty() { String::new() } else { format!(": {}", text.trim()) }
+    if text.trim().is_empty() {
+        String::new()
+    } else {
+        format!(": {}", text.trim())
+    }
 }
 
 /// A clear reason for a failed exchange: refused, DNS, TLS, timeout; never a URL or secret.
@@ -506,9 +602,13 @@ pub(super) fn connection_error(e: &reqwest::Error) -> ClientError {
     }
     let reason = if chain.contains("connection refused") {
         "connection refused".to_string()
-    } else if chain.contains("dns") || chain.contains("failed to lookup") || chain.contains("name or service not known") {
+    } else if chain.contains("dns")
+        || chain.contains("failed to lookup")
+        || chain.contains("name or service not known")
+    {
         "the host name could not be resolved".to_string()
-    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake") {
+    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
+    {
         "the TLS handshake failed (check ssl, ssl_verify and ca_cert)".to_string()
     } else if e.is_timeout() || chain.contains("timed out") {
         "the connection timed out".to_string()

@@ -29,7 +29,10 @@ pub enum ClientError {
     Query(QueryFailure),
     /// The coordinator said something we cannot use: bad JSON, an HTML page, a foreign
     /// `nextUri`, an unexpected status. The query was cancelled when it still existed.
-    Protocol { message: String, query_id: Option<String> },
+    Protocol {
+        message: String,
+        query_id: Option<String>,
+    },
 }
 
 impl ClientError {
@@ -49,9 +52,14 @@ impl fmt::Display for ClientError {
         match self {
             ClientError::ConnectionFailed { reason } => write!(f, "{reason}"),
             ClientError::AuthFailed { status } => {
-                write!(f, "the cluster refused the configured credentials (HTTP {status})")
+                write!(
+                    f,
+                    "the cluster refused the configured credentials (HTTP {status})"
+                )
             }
-            ClientError::Timeout { .. } => write!(f, "the query did not finish before its deadline"),
+            ClientError::Timeout { .. } => {
+                write!(f, "the query did not finish before its deadline")
+            }
             ClientError::Cancelled { .. } => write!(f, "the query was cancelled"),
             ClientError::Query(q) => write!(f, "{}: {}", q.error_name, q.message),
             ClientError::Protocol { message, .. } => write!(f, "{message}"),

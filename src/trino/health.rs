@@ -64,14 +64,19 @@ impl TrinoClient {
             version: None,
             checked_at: Instant::now(),
         };
-        let Ok(url) = self.base().join("/v1/info") else { return down("bad coordinator URL") };
+        let Ok(url) = self.base().join("/v1/info") else {
+            return down("bad coordinator URL");
+        };
         let resp = match tokio::time::timeout(PROBE_TIMEOUT, self.http().get(url).send()).await {
             Err(_) => return down("the coordinator did not answer in time"),
             Ok(Err(e)) => return down(&super::client::connection_error(&e).to_string()),
             Ok(Ok(r)) => r,
         };
         if !resp.status().is_success() {
-            return down(&format!("the coordinator answered HTTP {}", resp.status().as_u16()));
+            return down(&format!(
+                "the coordinator answered HTTP {}",
+                resp.status().as_u16()
+            ));
         }
         let info = match tokio::time::timeout(PROBE_TIMEOUT, resp.json::<ServerInfo>()).await {
             Ok(Ok(i)) => i,
@@ -84,6 +89,11 @@ impl TrinoClient {
             serde_json::Value::String(s) => s,
             other => other.to_string(),
         });
-        Health { available: true, reason: None, version, checked_at: Instant::now() }
+        Health {
+            available: true,
+            reason: None,
+            version,
+            checked_at: Instant::now(),
+        }
     }
 }

@@ -24,21 +24,27 @@ pub fn client_config(conn: &Connection) -> Result<ClientConfig, String> {
         match &conn.ca_cert {
             Some(path) => {
                 for cert in read_certs(path)? {
-                    roots.add(cert).map_err(|e| format!("ca_cert {}: {e}", path.display()))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| format!("ca_cert {}: {e}", path.display()))?;
                 }
             }
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
         builder.with_root_certificates(roots)
     } else {
-        builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerification::new()))
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerification::new()))
     };
     match (&conn.client_cert, &conn.client_key) {
         (Some(cert), Some(key)) => {
             let certs = read_certs(cert)?;
             let key = PrivateKeyDer::from_pem_file(key)
                 .map_err(|e| format!("client_key {}: {e}", key.display()))?;
-            builder.with_client_auth_cert(certs, key).map_err(|e| format!("client certificate: {e}"))
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| format!("client certificate: {e}"))
         }
         _ => Ok(builder.with_no_client_auth()),
     }
@@ -63,7 +69,9 @@ struct NoVerification {
 
 impl NoVerification {
     fn new() -> Self {
-        let schemes = rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes();
+        let schemes = rustls::crypto::ring::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes();
         NoVerification { schemes }
     }
 }
