@@ -34,10 +34,12 @@ const CODES: &[(&str, i32, &str)] = &[
     ("INVALID_CAST_ARGUMENT", 9, "USER_ERROR"),
     ("OPERATOR_NOT_FOUND", 10, "USER_ERROR"),
     ("ALREADY_EXISTS", 12, "USER_ERROR"),
+    ("CONSTRAINT_VIOLATION", 16, "USER_ERROR"),
     ("NOT_SUPPORTED", 13, "USER_ERROR"),
     ("INVALID_SESSION_PROPERTY", 14, "USER_ERROR"),
     ("NUMERIC_VALUE_OUT_OF_RANGE", 19, "USER_ERROR"),
     ("PROCEDURE_NOT_FOUND", 29, "USER_ERROR"),
+    ("SCHEMA_NOT_EMPTY", 34, "USER_ERROR"),
     ("QUERY_TEXT_TOO_LARGE", 35, "USER_ERROR"),
     ("ADMINISTRATIVELY_KILLED", 38, "USER_ERROR"),
     ("TYPE_NOT_FOUND", 43, "USER_ERROR"),
@@ -47,16 +49,24 @@ const CODES: &[(&str, i32, &str)] = &[
     ("COLUMN_NOT_FOUND", 47, "USER_ERROR"),
     ("SCHEMA_ALREADY_EXISTS", 49, "USER_ERROR"),
     ("TABLE_ALREADY_EXISTS", 50, "USER_ERROR"),
+    ("COLUMN_ALREADY_EXISTS", 51, "USER_ERROR"),
     ("DUPLICATE_COLUMN_NAME", 54, "USER_ERROR"),
+    ("MISSING_COLUMN_NAME", 55, "USER_ERROR"),
     ("MISSING_CATALOG_NAME", 56, "USER_ERROR"),
     ("MISSING_SCHEMA_NAME", 57, "USER_ERROR"),
     ("TYPE_MISMATCH", 58, "USER_ERROR"),
     ("INVALID_LITERAL", 59, "USER_ERROR"),
+    ("MISMATCHED_COLUMN_ALIASES", 61, "USER_ERROR"),
     ("AMBIGUOUS_NAME", 62, "USER_ERROR"),
     ("MISSING_GROUP_BY", 64, "USER_ERROR"),
     ("EXPRESSION_NOT_AGGREGATE", 73, "USER_ERROR"),
     ("GENERIC_INTERNAL_ERROR", 65536, "INTERNAL_ERROR"),
     ("SERVER_STARTING_UP", 65548, "INTERNAL_ERROR"),
+    (
+        "GENERIC_INSUFFICIENT_RESOURCES",
+        131072,
+        "INSUFFICIENT_RESOURCES",
+    ),
     ("EXCEEDED_TIME_LIMIT", 131075, "INSUFFICIENT_RESOURCES"),
 ];
 
@@ -74,7 +84,14 @@ impl TrinoError {
         } else {
             "io.trino.spi.TrinoException"
         };
-        TrinoError { name, code, error_type, message: message.into(), location: None, failure_type }
+        TrinoError {
+            name,
+            code,
+            error_type,
+            message: message.into(),
+            location: None,
+            failure_type,
+        }
     }
 
     /// Attach a 1-based location; the message then gets Trino's `line L:C: ` prefix.

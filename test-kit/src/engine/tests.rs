@@ -1,0 +1,1 @@
+//! Engine tests: see also `test-kit/tests/engine.rs`.
