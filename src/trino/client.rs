@@ -29,7 +29,7 @@ const CANCEL_TIMEOUT: Duration = Duration::from_secs(5);
 const FALLBACK_USER: &str = "mcp-trino";
 
 /// Receives a query's result as it streams in.
-pub trait RowSink {
+pub trait RowSink: Send {
     fn columns(&mut self, columns: &[Column]);
     /// Take one row; return `false` to stop reading (the query is then cancelled).
     fn row(&mut self, row: Vec<Value>) -> bool;

@@ -1,0 +1,63 @@
+//! The configured clusters, ready to use: per connection its Trino client and its SQL policy.
+//! Built once from `Config` (and again on reload); shared by every transport.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::config::{Config, Connection};
+use crate::policy::{self, Policy, Scope};
+use crate::trino::TrinoClient;
+
+pub struct Cluster {
+    pub client: TrinoClient,
+    pub policy: Policy,
+}
+
+impl Cluster {
+    pub fn connection(&self) -> &Connection {
+        self.client.connection()
+    }
+
+    pub fn name(&self) -> &str {
+        &self.connection().name
+    }
+}
+
+pub struct Clusters {
+    list: Vec<Arc<Cluster>>,
+    default: String,
+}
+
+impl Clusters {
+    /// `server_tags` are sent as Trino client tags with every query (e.g. the endpoint).
+    pub fn from_config(cfg: &Config) -> Result<Self, String> {
+        let mut list = Vec::with_capacity(cfg.connections.len());
+        for conn in &cfg.connections {
+            let client = TrinoClient::new(conn, Vec::new())?;
+            let mode = policy::AccessMode::from_str(conn.access_mode.as_str())
+                .map_err(|e| format!("connection '{}': {e}", conn.name))?;
+            let policy = Policy::new(
+                mode,
+                Scope::new(conn.catalog.as_deref(), conn.schema.as_deref()),
+            );
+            list.push(Arc::new(Cluster { client, policy }));
+        }
+        Ok(Clusters {
+            list,
+            default: cfg.default_connection.clone(),
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Cluster>> {
+        self.list.iter().find(|c| c.name() == name)
+    }
+
+    /// In configuration order.
+    pub fn all(&self) -> &[Arc<Cluster>] {
+        &self.list
+    }
+
+    pub fn default_name(&self) -> &str {
+        &self.default
+    }
+}

@@ -1,0 +1,4 @@
+//! Transports: how MCP messages reach an [`McpServer`](crate::mcp::McpServer). They know
+//! nothing of SQL or Trino.
+
+pub mod stdio;
