@@ -407,6 +407,35 @@ async fn trino_errors_keep_name_code_location_and_query_id() {
 }
 
 #[tokio::test]
+async fn an_oversized_error_stack_is_a_clean_query_error() {
+    let server = MockServer::start().await;
+    queued(&server).await;
+    let stack: Vec<String> = (0..50_000)
+        .map(|i| format!("io.trino.Frame{i}.method(Frame.java:{i})"))
+        .collect();
+    let failed = json!({"id": "q1", "infoUri": "http://x/ui", "stats": {"state": "FAILED"}, "warnings": [],
+        "error": {"message": "boom", "errorCode": 65536, "errorName": "GENERIC_INTERNAL_ERROR", "errorType": "INTERNAL_ERROR",
+                  "failureInfo": {"type": "java.lang.RuntimeException", "stack": stack, "suppressed": []}}});
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(failed))
+        .mount(&server)
+        .await;
+    let client = client_for(&server, &[]);
+    let err = client
+        .run(call("SELECT 1"), &mut Collect::default())
+        .await
+        .expect_err("fails");
+    let ClientError::Query(f) = &err else {
+        panic!("not a query failure: {err:?}")
+    };
+    assert_eq!(f.message, "boom");
+    assert!(
+        !err.to_string().contains("Frame"),
+        "the stack never reaches the caller"
+    );
+}
+
+#[tokio::test]
 async fn the_deadline_cancels_a_slow_query() {
     let server = MockServer::start().await;
     queued(&server).await;
