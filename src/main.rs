@@ -1,5 +1,6 @@
-//! `mcp-trino`: serve the tools over stdio (default) or check a configuration.
+//! `mcp-trino`: serve the tools over stdio (default) or HTTP, or check a configuration.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,6 +29,9 @@ enum Command {
     Serve {
         #[arg(long, value_enum, default_value_t = TransportArg::Stdio)]
         transport: TransportArg,
+        /// Listen address for `--transport http` (overrides server.bind).
+        #[arg(long)]
+        bind: Option<SocketAddr>,
     },
     /// Print the effective configuration with every secret redacted; exit non-zero if invalid.
     CheckConfig,
@@ -41,21 +45,24 @@ enum TransportArg {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let cfg = match load(cli.config.as_deref()) {
+    let config_path = config::config_path(cli.config.as_deref(), &config::process_env);
+    let cfg = match config::load(config_path.as_deref(), &config::process_env) {
         Ok(c) => c,
-        Err(message) => {
-            eprintln!("mcp-trino: {message}");
+        Err(e) => {
+            eprintln!("mcp-trino: {e}");
             return ExitCode::from(2);
         }
     };
-    match cli.command.unwrap_or(Command::Serve {
+    let command = cli.command.unwrap_or(Command::Serve {
         transport: TransportArg::Stdio,
-    }) {
+        bind: None,
+    });
+    match command {
         Command::CheckConfig => {
             println!("{}", cfg.redacted_pretty());
             ExitCode::SUCCESS
         }
-        Command::Serve { transport } => {
+        Command::Serve { transport, bind } => {
             init_logging();
             let runtime = match tokio::runtime::Runtime::new() {
                 Ok(r) => r,
@@ -64,11 +71,10 @@ fn main() -> ExitCode {
                     return ExitCode::FAILURE;
                 }
             };
-            match runtime.block_on(serve(cfg, transport)) {
+            match runtime.block_on(serve(cfg, transport, config_path, bind)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     tracing::error!("{e:#}");
-                    eprintln!("mcp-trino: {e:#}");
                     ExitCode::FAILURE
                 }
             }
@@ -76,22 +82,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(path: Option<&std::path::Path>) -> Result<Config, String> {
-    let file = config::config_path(path, &config::process_env);
-    config::load(file.as_deref(), &config::process_env).map_err(|e| e.to_string())
-}
-
-async fn serve(cfg: Config, transport: TransportArg) -> anyhow::Result<()> {
-    let clusters = Arc::new(Clusters::from_config(&cfg).map_err(anyhow::Error::msg)?);
+async fn serve(
+    cfg: Config,
+    transport: TransportArg,
+    config_path: Option<PathBuf>,
+    bind: Option<SocketAddr>,
+) -> anyhow::Result<()> {
     match transport {
-        TransportArg::Stdio => mcp_trino::transport::stdio::serve(&cfg, clusters).await,
-        TransportArg::Http => {
-            anyhow::bail!("the HTTP transport is not built yet; use --transport stdio")
+        TransportArg::Stdio => {
+            let clusters = Arc::new(Clusters::from_config(&cfg).map_err(anyhow::Error::msg)?);
+            mcp_trino::transport::stdio::serve(&cfg, clusters).await
         }
+        TransportArg::Http => mcp_trino::transport::http::serve(cfg, config_path, bind).await,
     }
 }
 
-/// Logs go to stderr only: stdout belongs to the MCP protocol.
+/// Logs go to stderr only: stdout belongs to the MCP protocol over stdio.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCP_TRINO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rmcp=warn"));

@@ -38,6 +38,8 @@ struct Inner {
 #[derive(Clone)]
 pub struct McpServer {
     inner: Arc<Inner>,
+    /// Cancelled when the process shuts down: every running call cancels its Trino query.
+    shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl McpServer {
@@ -59,7 +61,14 @@ impl McpServer {
                 budget_bytes,
                 entries,
             }),
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Calls are cancelled (and their Trino queries with them) when `token` is.
+    pub fn with_shutdown(mut self, token: tokio_util::sync::CancellationToken) -> Self {
+        self.shutdown = token;
+        self
     }
 
     pub fn surface(&self) -> &Surface {
@@ -179,14 +188,17 @@ impl ServerHandler for McpServer {
             .meta
             .get_progress_token()
             .map(|token| progress_forwarder(token, context.peer.clone()));
+        // Cancel on the client's notifications/cancelled or on shutdown, whichever comes first.
+        let cancel = self.shutdown.child_token();
+        let (client_ct, linked) = (context.ct.clone(), cancel.clone());
+        let link = tokio::spawn(async move {
+            client_ct.cancelled().await;
+            linked.cancel();
+        });
         let out = self
-            .run(
-                &request.name,
-                request.arguments.as_ref(),
-                context.ct.clone(),
-                progress,
-            )
+            .run(&request.name, request.arguments.as_ref(), cancel, progress)
             .await;
+        link.abort();
         let Some(out) = out else {
             return Err(McpError::invalid_params(
                 format!("Unknown tool: {}", request.name),
