@@ -5,12 +5,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::config::{Config, Connection};
+use crate::limits::Limiter;
 use crate::policy::{self, Policy, Scope};
 use crate::trino::TrinoClient;
 
 pub struct Cluster {
     pub client: TrinoClient,
     pub policy: Policy,
+    /// Rate and concurrency limits of calls that reach this cluster.
+    pub limiter: Arc<Limiter>,
 }
 
 impl Cluster {
@@ -40,7 +43,12 @@ impl Clusters {
                 mode,
                 Scope::new(conn.catalog.as_deref(), conn.schema.as_deref()),
             );
-            list.push(Arc::new(Cluster { client, policy }));
+            let limiter = Arc::new(Limiter::new(&conn.name, &conn.limits));
+            list.push(Arc::new(Cluster {
+                client,
+                policy,
+                limiter,
+            }));
         }
         Ok(Clusters {
             list,

@@ -6,7 +6,9 @@
 pub mod clusters;
 pub mod config;
 pub mod format;
+pub mod limits;
 pub mod mcp;
+pub mod metrics;
 pub mod policy;
 pub mod tools;
 pub mod transport;

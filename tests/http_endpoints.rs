@@ -554,3 +554,172 @@ async fn shutdown_cancels_running_queries() {
         e.stop().await;
     }
 }
+
+#[tokio::test]
+async fn rate_limits_tokens_metrics_and_admin_reload() {
+    let (prod, staging, dev) = (
+        emulator("prod").await,
+        emulator("staging").await,
+        emulator("dev").await,
+    );
+    let base = yaml(
+        prod.addr().port(),
+        staging.addr().port(),
+        dev.addr().port(),
+        "",
+    );
+    // dev: at most 3 calls per minute; staging gets its own token; reload over HTTP enabled.
+    let config = base
+        .replace(
+            "      bearer_tokens: [\"dev-token\"]\n",
+            "      bearer_tokens: [\"dev-token\"]\n    limits:\n      requests_per_window: 3\n      window_seconds: 60\n",
+        )
+        .replace(
+            "    access_mode: user_ro\n    endpoint: true\n",
+            "    access_mode: user_ro\n    endpoint: true\n    auth:\n      bearer_tokens: [\"staging-token\"]\n",
+        )
+        .replace(
+            "  shutdown_grace_seconds: 3\n",
+            "  shutdown_grace_seconds: 3\n  reload_endpoint:\n    enabled: true\n    token: reload-token\n",
+        );
+    let s = start(&config);
+
+    // A token of one endpoint is refused by another.
+    let (status, _, _) = get(
+        &format!("{}/staging/mcp", s.url),
+        &[("authorization", "Bearer dev-token")],
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, _, _) = get(
+        &format!("{}/dev/mcp", s.url),
+        &[("authorization", "Bearer staging-token")],
+    )
+    .await;
+    assert_eq!(status, 401);
+
+    // The fourth call within the window is refused, costs nothing, and says when to retry.
+    let dv = client(format!("{}/dev/mcp", s.url), Some("dev-token")).await;
+    for _ in 0..3 {
+        let r = call(&dv, "dev_trino_query", json!({"sql": "SELECT 1"})).await;
+        assert_eq!(r.is_error, Some(false));
+    }
+    let before = dev.counters().statements;
+    let r = call(&dv, "dev_trino_query", json!({"sql": "SELECT 1"})).await;
+    let e = r.structured_content.expect("structured");
+    assert_eq!(e["error"]["code"], "RATE_LIMITED");
+    assert!(
+        e["error"]["details"]["retry_after_seconds"]
+            .as_u64()
+            .is_some_and(|n| n > 0),
+        "{e}"
+    );
+    assert_eq!(
+        dev.counters().statements,
+        before,
+        "a refused call never reaches Trino"
+    );
+    drop(dv);
+
+    // Metrics: calls by endpoint, tool, connection and outcome; cluster state; cancels.
+    let (status, body, h) = get(&format!("{}/metrics", s.url), &[]).await;
+    assert_eq!(status, 200);
+    assert!(
+        h.get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/plain"))
+    );
+    assert!(
+        body.contains(r#"mcp_trino_tool_calls_total{endpoint="dev",tool="dev_trino_query",connection="dev",outcome="ok"} 3"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"outcome="RATE_LIMITED"} 1"#), "{body}");
+    assert!(body.contains("mcp_trino_tool_call_duration_seconds_bucket"));
+    assert!(body.contains(r#"mcp_trino_cluster_up{connection="prod"}"#));
+    assert!(body.contains("mcp_trino_queries_cancelled_total"));
+    for secret in ["dev-token", "staging-token", "reload-token"] {
+        assert!(!body.contains(secret));
+    }
+
+    // POST /admin/reload needs its own token.
+    let reload = |token: &'static str| {
+        let url = format!("{}/admin/reload", s.url);
+        async move {
+            http_client()
+                .post(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(reload("dev-token").await, 401);
+    std::fs::write(
+        &s.config,
+        config.replace(
+            "  dev:\n",
+            "  qa:\n    host: 127.0.0.1\n    port: 1\n    endpoint: true\n  dev:\n",
+        ),
+    )
+    .expect("write");
+    assert_eq!(reload("reload-token").await, 200);
+    assert_eq!(get(&format!("{}/qa/health", s.url), &[]).await.0, 503);
+    drop(s);
+    for e in [prod, staging, dev] {
+        e.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn prefixed_composition_lists_each_connection_under_its_prefix() {
+    let (prod, staging, dev) = (
+        emulator("prod").await,
+        emulator("staging").await,
+        emulator("dev").await,
+    );
+    let config = format!(
+        "server:\n  compose: prefixed\n  stateless: true\nconnections:\n  prod:\n    host: 127.0.0.1\n    port: {}\n    catalog: tpch\n    schema: tiny\n  staging:\n    host: 127.0.0.1\n    port: {}\n    catalog: memory\n    schema: sales\n    access_mode: user_ro\n",
+        prod.addr().port(),
+        staging.addr().port()
+    );
+    let s = start(&config);
+    let c = client(format!("{}/mcp", s.url), None).await;
+    let names: Vec<String> = c
+        .list_all_tools()
+        .await
+        .expect("list")
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    assert_eq!(names.len(), 7 + 4);
+    assert!(names.contains(&"prod_trino_list_catalogs".to_string()));
+    assert!(names.contains(&"staging_trino_query".to_string()));
+    assert!(
+        !names.contains(&"staging_trino_list_catalogs".to_string()),
+        "user_ro offers four tools"
+    );
+    let r = call(
+        &c,
+        "staging_trino_query",
+        json!({"sql": "SELECT count(*) AS n FROM users"}),
+    )
+    .await;
+    assert_eq!(r.is_error, Some(false));
+    let r = call(
+        &c,
+        "prod_trino_query",
+        json!({"sql": "SELECT count(*) AS n FROM nation"}),
+    )
+    .await;
+    assert_eq!(
+        r.structured_content.expect("structured")["rows"],
+        json!([{"n": 25}])
+    );
+    drop(c);
+    drop(s);
+    for e in [prod, staging, dev] {
+        e.stop().await;
+    }
+}

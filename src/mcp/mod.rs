@@ -19,6 +19,7 @@ use serde_json::Value;
 pub use surface::{Group, Surface};
 
 use crate::clusters::Clusters;
+use crate::metrics::Metrics;
 use crate::tools::{self, CallEnv, Progress, ToolKind, ToolOutput};
 
 struct Entry {
@@ -40,6 +41,9 @@ pub struct McpServer {
     inner: Arc<Inner>,
     /// Cancelled when the process shuts down: every running call cancels its Trino query.
     shutdown: tokio_util::sync::CancellationToken,
+    metrics: Option<Arc<Metrics>>,
+    /// Put the SQL text in the audit line (off by default: SQL can hold personal data).
+    log_sql: bool,
 }
 
 impl McpServer {
@@ -62,7 +66,20 @@ impl McpServer {
                 entries,
             }),
             shutdown: tokio_util::sync::CancellationToken::new(),
+            metrics: None,
+            log_sql: false,
         }
+    }
+
+    /// Count calls, durations, rows and bytes per endpoint, tool, connection and outcome.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    pub fn with_log_sql(mut self, log_sql: bool) -> Self {
+        self.log_sql = log_sql;
+        self
     }
 
     /// Calls are cancelled (and their Trino queries with them) when `token` is.
@@ -98,17 +115,40 @@ impl McpServer {
         };
         let started = Instant::now();
         let out = tools::call(entry.kind, args, &env).await;
+        let elapsed = started.elapsed();
+        let connection = out.connection.as_deref().unwrap_or("-");
+        let outcome = out.code.unwrap_or("ok");
+        let sql = if self.log_sql {
+            args.and_then(|a| a.get("sql"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        } else {
+            ""
+        };
         tracing::info!(
             target: "audit",
             endpoint = %self.inner.surface.name,
             tool = name,
-            connection = out.connection.as_deref().unwrap_or("-"),
+            connection,
             query_id = out.query_id.as_deref().unwrap_or("-"),
-            duration_ms = started.elapsed().as_millis() as u64,
+            duration_ms = elapsed.as_millis() as u64,
             rows = out.rows,
-            outcome = out.code.unwrap_or("ok"),
+            outcome,
+            sql,
             "tool call"
         );
+        if let Some(m) = &self.metrics {
+            let bytes: usize = out.text.iter().map(String::len).sum();
+            m.tool_call(
+                &self.inner.surface.name,
+                name,
+                connection,
+                outcome,
+                elapsed,
+                out.rows as u64,
+                bytes as u64,
+            );
+        }
         Some(out)
     }
 }

@@ -176,6 +176,10 @@ pub(crate) fn check(policy: &Policy, toks: &[Token], sql: &str) -> Result<Statem
         ""
     };
     let head_kind = match st.head {
+        Head::Query if ro => {
+            query_is_only_a_query(toks, st.at, &mode)?;
+            StatementKind::Query
+        }
         Head::Query => StatementKind::Query,
         Head::Show => StatementKind::Show,
         Head::Describe => StatementKind::Describe,
@@ -248,6 +252,76 @@ pub(crate) fn check(policy: &Policy, toks: &[Token], sql: &str) -> Result<Statem
     };
     check_constructs(policy, toks, sql)?;
     Ok(kind)
+}
+
+/// Trino reserves these words: in a valid query they never appear unquoted, so one that does
+/// marks a statement pretending to be a query (e.g. `WITH x AS (...) INSERT INTO ...`).
+const RESERVED_STATEMENT_WORDS: [&str; 8] = [
+    "INSERT",
+    "DELETE",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "EXECUTE",
+    "PREPARE",
+    "DEALLOCATE",
+];
+
+/// A statement that starts like a query must be one: no reserved statement word anywhere,
+/// and after a `WITH` list the main statement must start a query (`UPDATE` and `MERGE` are
+/// not reserved, so they are caught there).
+fn query_is_only_a_query(
+    toks: &[Token],
+    at: usize,
+    mode: &super::AccessMode,
+) -> Result<(), Refusal> {
+    if let Some(word) = toks
+        .iter()
+        .skip(at)
+        .filter_map(|t| t.key())
+        .find(|k| RESERVED_STATEMENT_WORDS.contains(k))
+    {
+        return Err(Refusal::read_only(format!(
+            "{word} inside a query is not allowed: this connection is read-only (access mode \
+             {mode}). {ALLOWED_FORMS}."
+        )));
+    }
+    let mut i = at;
+    while kw(toks, i, "WITH") {
+        i = after_with_list(toks, i + 1);
+    }
+    if i != at && !(starts_query(toks, i) || punct(toks, i, '(')) {
+        let head = toks
+            .get(i)
+            .and_then(|t| t.key())
+            .unwrap_or("something else");
+        return Err(Refusal::read_only(format!(
+            "A WITH clause followed by {head} is not a query: this connection is read-only \
+             (access mode {mode}). {ALLOWED_FORMS}."
+        )));
+    }
+    Ok(())
+}
+
+/// Index of the first token after `[RECURSIVE] name [(cols)] AS (...) [, ...]`.
+fn after_with_list(toks: &[Token], mut i: usize) -> usize {
+    if kw(toks, i, "RECURSIVE") {
+        i += 1;
+    }
+    let mut depth = 0usize;
+    while let Some(t) = toks.get(i) {
+        if t.is_punct('(') {
+            depth += 1;
+        } else if t.is_punct(')') {
+            depth = depth.saturating_sub(1);
+            // The end of a CTE body: a comma continues the list, AS follows a column list.
+            if depth == 0 && !punct(toks, i + 1, ',') && !kw(toks, i + 1, "AS") {
+                return i + 1;
+            }
+        }
+        i += 1;
+    }
+    i
 }
 
 /// `WITH SESSION`, `WITH FUNCTION` and table functions, wherever they appear.

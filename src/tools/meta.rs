@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::args::Args;
 use super::error::{Code, ToolError};
-use super::{CallEnv, Failure, Rows, ToolKind, ToolOutput, pretty, resolve, run_sql};
+use super::{CallEnv, Failure, Rows, ToolKind, ToolOutput, admit, pretty, resolve, run_sql};
 use crate::clusters::Cluster;
 use crate::policy::{quote_ident, quote_string};
 
@@ -104,6 +104,7 @@ fn ok(
 
 pub async fn list_catalogs(args: &Args<'_>, env: &CallEnv<'_>) -> Result<ToolOutput, Failure> {
     let cluster = resolve(ToolKind::ListCatalogs, args, env)?;
+    let _permit = admit(cluster)?;
     let mut rows = Rows::new(MAX_NAMES);
     let done = run_sql(
         cluster,
@@ -129,6 +130,7 @@ pub async fn list_schemas(args: &Args<'_>, env: &CallEnv<'_>) -> Result<ToolOutp
     let catalog = required(args, "catalog", Code::CatalogRequired, "Catalog")?;
     let cluster = resolve(ToolKind::ListSchemas, args, env)?;
     let sql = format!("SHOW SCHEMAS FROM {}", quote_ident(catalog));
+    let _permit = admit(cluster)?;
     let mut rows = Rows::new(MAX_NAMES);
     let done = run_sql(
         cluster,
@@ -167,6 +169,7 @@ pub async fn list_tables(args: &Args<'_>, env: &CallEnv<'_>) -> Result<ToolOutpu
         sql.push_str(&quote_string(p));
     }
     let mut rows = Rows::new(MAX_NAMES);
+    let _permit = admit(cluster)?;
     let done = run_sql(
         cluster,
         ToolKind::ListTables,
@@ -206,6 +209,8 @@ pub async fn describe_table(args: &Args<'_>, env: &CallEnv<'_>) -> Result<ToolOu
         quote_ident(table)
     );
 
+    // One permit covers all of DESCRIBE's queries: they run one after another.
+    let _permit = admit(cluster)?;
     // DESCRIBE gives Trino's own not-found errors and the column types.
     let mut described = Rows::new(MAX_NAMES);
     let done = run_sql(

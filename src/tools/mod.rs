@@ -21,6 +21,7 @@ pub use defs::{ALL, ToolKind};
 pub use error::{Code, ToolError};
 
 use crate::clusters::{Cluster, Clusters};
+use crate::limits::Permit;
 use crate::trino::{Call, Finished, RowSink, Stats};
 
 /// Which connections a tool call may use, and how it names one.
@@ -157,6 +158,18 @@ pub(crate) fn resolve<'a>(
         return Err((e, Some(cluster.name().to_string())));
     }
     Ok(cluster)
+}
+
+/// Admission to the cluster's rate and concurrency limits. Taken once the call is known to be
+/// valid (arguments, connection, policy) and right before the first Trino request, and held
+/// for the whole call, so refused or invalid calls cost nothing.
+pub(crate) fn admit(cluster: &Cluster) -> Result<Permit, Failure> {
+    cluster.limiter.try_acquire().map_err(|r| {
+        let e = ToolError::new(Code::RateLimited, r.message)
+            .detail("connection", cluster.name())
+            .detail("retry_after_seconds", r.retry_after_secs);
+        (e, Some(cluster.name().to_string()))
+    })
 }
 
 /// Run SQL the server built itself (metadata tools), collecting rows into `sink`.

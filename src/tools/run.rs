@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::args::{Args, Bounded};
 use super::error::{Code, ToolError};
-use super::{CallEnv, Failure, Progress, ToolKind, ToolOutput, pretty, resolve};
+use super::{CallEnv, Failure, Progress, ToolKind, ToolOutput, admit, pretty, resolve};
 use crate::format::{Collector, FinishInfo, Format};
 use crate::trino::{Call, Column, RowSink, Stats};
 
@@ -66,6 +66,7 @@ pub async fn query(args: &Args<'_>, env: &CallEnv<'_>) -> Result<ToolOutput, Fai
             Some(name.clone()),
         )
     })?;
+    let _permit = admit(cluster)?;
 
     let mut collector = Collector::new(format, limit, env.budget_bytes);
     let mut sink = WithProgress {
@@ -138,6 +139,7 @@ pub async fn explain(args: &Args<'_>, env: &CallEnv<'_>) -> Result<ToolOutput, F
     let statement = format!("EXPLAIN ({options})\n{}", checked.sql);
     let timeout_secs = u64::from(cluster.connection().timeout_secs);
     let mut rows = super::Rows::new(1);
+    let _permit = admit(cluster)?;
     let call = Call {
         sql: &statement,
         tool: ToolKind::Explain.name(),

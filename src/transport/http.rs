@@ -24,6 +24,7 @@ use tower::ServiceExt;
 use crate::clusters::Clusters;
 use crate::config::{self, Config, EndpointAuth};
 use crate::mcp::{McpServer, Surface};
+use crate::metrics::{Gauge, Metrics};
 
 /// How often cluster health is refreshed in the background (health pages never probe).
 const HEALTH_INTERVAL: Duration = Duration::from_secs(10);
@@ -45,6 +46,8 @@ struct Runtime {
 
 pub struct App {
     current: RwLock<Arc<Runtime>>,
+    /// Lives across reloads, so counters keep counting.
+    metrics: Arc<Metrics>,
     config_path: Option<PathBuf>,
     /// Cancelled on shutdown: ends sessions and cancels every running Trino query.
     shutdown: CancellationToken,
@@ -59,12 +62,18 @@ impl App {
     }
 }
 
-fn build(cfg: Config, shutdown: &CancellationToken) -> Result<Runtime, String> {
+fn build(
+    cfg: Config,
+    shutdown: &CancellationToken,
+    metrics: &Arc<Metrics>,
+) -> Result<Runtime, String> {
     let clusters = Arc::new(Clusters::from_config(&cfg)?);
     let budget = cfg.server.response_budget_bytes as usize;
     let endpoint = |surface: Surface, auth: EndpointAuth| {
-        let server =
-            McpServer::new(surface, clusters.clone(), budget).with_shutdown(shutdown.clone());
+        let server = McpServer::new(surface, clusters.clone(), budget)
+            .with_shutdown(shutdown.clone())
+            .with_metrics(metrics.clone())
+            .with_log_sql(cfg.server.log_sql);
         let mut http = StreamableHttpServerConfig::default()
             .with_cancellation_token(shutdown.child_token())
             // Host and Origin are checked before the request gets here, with the configured lists.
@@ -110,7 +119,6 @@ pub async fn serve(
     config_path: Option<PathBuf>,
     bind: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
-    let exposed = cfg.unauthenticated_remote_endpoints();
     let addr = bind.unwrap_or(cfg.server.bind);
     if !addr.ip().is_loopback() && !cfg.server.allow_unauthenticated_remote {
         let mut check = cfg.clone();
@@ -124,12 +132,13 @@ pub async fn serve(
             );
         }
     }
-    drop(exposed);
     let grace = Duration::from_secs(u64::from(cfg.server.shutdown_grace_seconds));
     let shutdown = CancellationToken::new();
-    let runtime = build(cfg, &shutdown).map_err(anyhow::Error::msg)?;
+    let metrics = Arc::new(Metrics::new());
+    let runtime = build(cfg, &shutdown, &metrics).map_err(anyhow::Error::msg)?;
     let app = Arc::new(App {
         current: RwLock::new(Arc::new(runtime)),
+        metrics,
         config_path,
         shutdown: shutdown.clone(),
     });
@@ -173,6 +182,7 @@ fn describe(rt: &Runtime, local: SocketAddr) {
 fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/health", get(health_all))
+        .route("/metrics", get(metrics))
         .route("/admin/reload", post(reload_request))
         .fallback(dispatch)
         .with_state(app)
@@ -246,6 +256,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
+// A refusal is a whole response; it is the cold path, so its size does not matter.
+#[allow(clippy::result_large_err)]
 /// DNS-rebinding defence: the Host must be an allowed name, and a browser Origin, when sent,
 /// must be allowed (with an empty list, only origins on an allowed host).
 fn check_host_and_origin(cfg: &Config, headers: &HeaderMap) -> Result<(), Response> {
@@ -323,6 +335,42 @@ async fn health_all(State(app): State<Arc<App>>) -> Response {
     )
 }
 
+/// `GET /metrics`: Prometheus text. Tool-call series come from the registry; cluster state and
+/// cancelled queries are read at scrape time.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let rt = app.runtime();
+    let mut extra = Vec::new();
+    for c in rt.clusters.all() {
+        let labels = [("connection", c.name())];
+        let up = c
+            .client
+            .cached_health()
+            .map_or(0.0, |h| if h.available { 1.0 } else { 0.0 });
+        extra.push(Gauge::gauge(
+            "mcp_trino_cluster_up",
+            "1 when the cluster answered its last health probe.",
+            &labels,
+            up,
+        ));
+        extra.push(Gauge::counter(
+            "mcp_trino_queries_cancelled_total",
+            "Trino queries this server cancelled (limit reached, deadline, client cancel, shutdown).",
+            &labels,
+            c.client.cancels() as f64,
+        ));
+    }
+    let body = app.metrics.render(&extra);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /{name}/health`: 200 when the cluster answered the last probe, 503 with a reason.
 fn health_one(rt: &Runtime, name: &str) -> Response {
     let Some(c) = rt.clusters.get(name) else {
@@ -379,7 +427,7 @@ fn reload(app: &App) -> Result<Vec<String>, String> {
         tracing::warn!("server.bind changed; it takes effect at the next start");
     }
     let names: Vec<String> = cfg.connections.iter().map(|c| c.name.clone()).collect();
-    let runtime = build(cfg, &app.shutdown)?;
+    let runtime = build(cfg, &app.shutdown, &app.metrics)?;
     *app.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(runtime);
     tracing::info!(connections = %names.join(","), "configuration reloaded");
     let rt = app.runtime();

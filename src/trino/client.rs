@@ -2,6 +2,7 @@
 //! configuration, `nextUri` paging with bounded retries, and a cancel on every way out.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -68,6 +69,8 @@ pub struct TrinoClient {
     /// Tags that name this server (and endpoint), added to every query.
     server_tags: Arc<Vec<String>>,
     pub(super) health: Arc<super::health::HealthCache>,
+    /// Cancels sent (DELETE requests), shared by clones; read for metrics.
+    cancels: Arc<AtomicU64>,
 }
 
 impl TrinoClient {
@@ -94,11 +97,17 @@ impl TrinoClient {
             conn: Arc::new(conn.clone()),
             server_tags: Arc::new(server_tags),
             health: Arc::new(super::health::HealthCache::default()),
+            cancels: Arc::new(AtomicU64::new(0)),
         })
     }
 
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// How many queries this client has cancelled on the cluster (DELETEs sent).
+    pub fn cancels(&self) -> u64 {
+        self.cancels.load(Ordering::Relaxed)
     }
 
     pub(super) fn base(&self) -> &Url {
@@ -470,6 +479,7 @@ async fn cancel_query(client: &TrinoClient, query_id: &str, next_uri: Option<&st
         .and_then(|u| client.same_origin(u))
         .or_else(|| client.base.join(&format!("/v1/query/{query_id}")).ok());
     let Some(target) = target else { return };
+    client.cancels.fetch_add(1, Ordering::Relaxed);
     let req = client
         .http
         .delete(target)
