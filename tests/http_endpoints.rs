@@ -723,3 +723,32 @@ async fn prefixed_composition_lists_each_connection_under_its_prefix() {
         e.stop().await;
     }
 }
+
+#[test]
+fn a_remote_bind_with_unauthenticated_endpoints_refuses_to_start() {
+    let config = "connections:\n  prod:\n    host: 127.0.0.1\n    port: 1\n";
+    let dir = std::env::temp_dir().join(format!("mcp-trino-bind-{}", rand_suffix()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("config.yaml");
+    std::fs::write(&file, config).expect("config");
+    let out = Command::new(env!("CARGO_BIN_EXE_mcp-trino"))
+        .args([
+            "serve",
+            "--transport",
+            "http",
+            "--bind",
+            "0.0.0.0:0",
+            "--config",
+        ])
+        .arg(&file)
+        .env_clear()
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refusing to listen on 0.0.0.0:0") && stderr.contains("/mcp"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "it never became ready");
+}
