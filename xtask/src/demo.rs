@@ -9,7 +9,8 @@ use anyhow::Context;
 use crate::procs::Process;
 use crate::{cargo, python, root, run as run_step};
 
-const DEV_TOKEN: &str = "demo-dev-token";
+/// The dev endpoint's bearer token (the Docker demo takes `DEV_MCP_TOKEN` instead when set).
+pub(crate) const DEV_TOKEN: &str = "demo-dev-token";
 
 pub fn run(port: u16, check: bool, build: bool) -> anyhow::Result<()> {
     if build {
@@ -41,39 +42,43 @@ pub fn run(port: u16, check: bool, build: bool) -> anyhow::Result<()> {
             &config_arg,
         ],
     )?;
-    println!(
-        "\nmcp-trino demo: three emulated Trino clusters behind {}",
-        mcp.url
+    print_endpoints(
+        &mcp.url,
+        "emulated Trino clusters",
+        &config.display().to_string(),
+        DEV_TOKEN,
     );
-    println!(
-        "  {}/mcp          prod (admin_ro; tpch, memory.sales)",
-        mcp.url
-    );
-    println!(
-        "  {}/staging/mcp  staging (user_ro, memory.sales only)",
-        mcp.url
-    );
-    println!(
-        "  {}/dev/mcp      dev (admin_rw, bearer token {DEV_TOKEN}, 60 calls/min)",
-        mcp.url
-    );
-    println!("  {}/health       health of every cluster", mcp.url);
-    println!("  configuration: {}", config.display());
-    println!("\nPaste into your MCP client configuration (Cursor / Claude Desktop / VS Code):\n");
-    println!("{}", client_config(&mcp.url));
     if check {
-        let venv = python::venv(&root().join("target/py-venv"), crate::PY_PACKAGES)?;
-        return run_step(
-            "the official MCP client against the demo stack",
-            Command::new(venv.python())
-                .arg(root().join("tests/clients/check_demo.py"))
-                .args(["--url", &mcp.url, "--token", DEV_TOKEN]),
-        );
+        return check_stack(&mcp.url, DEV_TOKEN);
     }
     println!("\nPress Ctrl-C to stop.");
     let _keep = (mcp, prod, staging, dev);
     wait_for_ctrl_c();
     Ok(())
+}
+
+/// The endpoints and a client configuration to paste; shared by the emulator demo and
+/// `demo --backend docker` (xtask/src/docker.rs).
+pub(crate) fn print_endpoints(url: &str, clusters: &str, config: &str, token: &str) {
+    println!("\nmcp-trino demo: three {clusters} behind {url}");
+    println!("  {url}/mcp          prod (admin_ro; tpch, memory.sales)");
+    println!("  {url}/staging/mcp  staging (user_ro, memory.sales only)");
+    println!("  {url}/dev/mcp      dev (admin_rw, bearer token {token}, 60 calls/min)");
+    println!("  {url}/health       health of every cluster");
+    println!("  configuration: {config}");
+    println!("\nPaste into your MCP client configuration (Cursor / Claude Desktop / VS Code):\n");
+    println!("{}", client_config(url, token));
+}
+
+/// The official Python MCP client against a running demo stack (any backend).
+pub(crate) fn check_stack(url: &str, token: &str) -> anyhow::Result<()> {
+    let venv = python::venv(&root().join("target/py-venv"), crate::PY_PACKAGES)?;
+    run_step(
+        "the official MCP client against the demo stack",
+        Command::new(venv.python())
+            .arg(root().join("tests/clients/check_demo.py"))
+            .args(["--url", url, "--token", token]),
+    )
 }
 
 fn port_of(url: &str) -> anyhow::Result<String> {
@@ -125,13 +130,13 @@ connections:
     ))
 }
 
-fn client_config(url: &str) -> String {
+fn client_config(url: &str, token: &str) -> String {
     format!(
         r#"{{
   "mcpServers": {{
     "trino":         {{ "url": "{url}/mcp" }},
     "trino-staging": {{ "url": "{url}/staging/mcp" }},
-    "trino-dev":     {{ "url": "{url}/dev/mcp", "headers": {{ "Authorization": "Bearer {DEV_TOKEN}" }} }}
+    "trino-dev":     {{ "url": "{url}/dev/mcp", "headers": {{ "Authorization": "Bearer {token}" }} }}
   }}
 }}"#
     )

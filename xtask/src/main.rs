@@ -4,8 +4,13 @@
 //!   (Python `trino` and the Trino CLI), the server with the official Python MCP client, and
 //!   the demo stack; print a summary.
 //! - `demo`: three emulated clusters (prod, staging, dev) behind one HTTP server, until Ctrl-C.
+//! - `--backend docker` (e2e, demo): real `trinodb/trino` clusters instead (xtask/src/docker.rs).
+//! - `conformance` / `golden [--bless]`: the golden suite of `fixtures/golden/` against any
+//!   MCP server, or regenerate it from ours.
 
+mod conformance;
 mod demo;
+mod docker;
 mod procs;
 mod python;
 
@@ -30,6 +35,10 @@ enum Cmd {
         /// Skip the Python / Trino CLI client checks (they need network access to PyPI once).
         #[arg(long)]
         no_clients: bool,
+        /// `docker`: the client checks against real Trino containers (testcontainers; build the
+        /// xtask with `--features docker`).
+        #[arg(long, value_enum, default_value_t)]
+        backend: docker::Backend,
     },
     /// Start prod, staging and dev emulated clusters and the HTTP server; print the endpoints
     /// and a client configuration; run until Ctrl-C.
@@ -40,19 +49,103 @@ enum Cmd {
         /// Check the stack with the official Python MCP client, then stop.
         #[arg(long)]
         check: bool,
+        /// `docker`: real Trino clusters and the server image with `docker compose` (compose.yaml).
+        #[arg(long, value_enum, default_value_t)]
+        backend: docker::Backend,
     },
+    /// Run the golden cases against an MCP server on the golden stack; print a pass/fail table.
+    Conformance {
+        #[command(flatten)]
+        args: ConformanceArgs,
+    },
+    /// The golden cases against our server; `--bless` writes the observed results instead.
+    Golden {
+        #[arg(long)]
+        bless: bool,
+        #[arg(long)]
+        filter: Option<String>,
+    },
+    /// A stdio proxy that alters some answers of the server it runs (tests of the runner).
+    #[command(hide = true)]
+    ConformanceAlter {
+        #[arg(trailing_var_arg = true, required = true)]
+        command: Vec<String>,
+    },
+}
+
+#[derive(clap::Args)]
+struct ConformanceArgs {
+    /// Command line of a stdio MCP server (default: target/debug/mcp-trino).
+    #[arg(long)]
+    stdio: Option<String>,
+    /// URL of an MCP server already serving the golden stack (http://host:port/mcp).
+    #[arg(long)]
+    url: Option<String>,
+    /// Where the clusters come from: emulator (started here) or docker.
+    #[arg(long, default_value = "emulator")]
+    backend: String,
+    /// Only cases whose name contains this.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Emulators on ports BASE+1..BASE+3, the closed port BASE+4 (default: ephemeral, or
+    /// 18480 with --url).
+    #[arg(long, default_value_t = 0)]
+    base_port: u16,
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.cmd {
-        Cmd::E2e { no_clients } => e2e(no_clients),
-        Cmd::Demo { port, check } => demo::run(port, check, true),
+        Cmd::E2e {
+            no_clients,
+            backend: docker::Backend::Emulator,
+        } => e2e(no_clients),
+        Cmd::E2e { no_clients, .. } => docker::e2e(no_clients),
+        Cmd::Demo {
+            port,
+            check,
+            backend: docker::Backend::Emulator,
+        } => demo::run(port, check, true),
+        Cmd::Demo { port, check, .. } => docker::demo(port, check),
+        Cmd::Conformance { args } => conformance_cmd(
+            conformance::Options {
+                stdio: args.stdio,
+                url: args.url,
+                backend: args.backend,
+                filter: args.filter,
+                base_port: args.base_port,
+                bless: false,
+            },
+            false,
+        ),
+        Cmd::Golden { bless, filter } => conformance_cmd(
+            conformance::Options {
+                filter,
+                bless,
+                ..Default::default()
+            },
+            true,
+        ),
+        Cmd::ConformanceAlter { command } => conformance::alter::run(&command),
     };
     if let Err(e) = result {
         eprintln!("xtask: {e:#}");
         std::process::exit(1);
     }
+}
+
+/// Build our binaries when we test our own server, run, and exit 1 on a failed case.
+fn conformance_cmd(opts: conformance::Options, build: bool) -> anyhow::Result<()> {
+    if build || (opts.stdio.is_none() && opts.url.is_none()) {
+        run(
+            "cargo build --bins",
+            cargo().args(["build", "-p", "mcp-trino", "-p", "trino-testkit", "--bins"]),
+        )?;
+    }
+    if !conformance::run(&opts)? {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Official clients the checks use, pinned.
@@ -123,6 +216,7 @@ fn e2e(no_clients: bool) -> anyhow::Result<()> {
                 cargo().args(["test", "--workspace"]),
             )
         })?;
+        s.step("golden conformance (stdio, HTTP)", conformance::e2e)?;
         if !no_clients {
             s.step("emulator vs official Trino clients", emulator_client_checks)?;
             s.step("demo stack vs official MCP client", || {
@@ -138,7 +232,6 @@ fn e2e(no_clients: bool) -> anyhow::Result<()> {
 /// Start emulators (plain, and TLS with basic and bearer auth) and run the Python script
 /// that drives them with the official `trino` client and the Trino CLI.
 fn emulator_client_checks() -> anyhow::Result<()> {
-    let venv = python::venv(&root().join("target/py-venv"), PY_PACKAGES)?;
     let bin = root().join("target/debug/trino-emulator");
     let tmp = root().join("target/e2e");
     std::fs::create_dir_all(&tmp)?;
@@ -177,29 +270,58 @@ fn emulator_client_checks() -> anyhow::Result<()> {
             ("TRINO_EMULATOR_BEARER_TOKEN", "emulator-token"),
         ],
     )?;
+    official_client_checks(&ClientTargets {
+        plain: &plain.url,
+        paged: &paged.url,
+        tls: &tls.url,
+        ca: &ca_arg,
+        user: "alice",
+        password: "emulator-secret",
+        token: "emulator-token",
+    })
+}
+
+/// Trino coordinators for the official-client checks: emulators here, real Trino containers
+/// with `e2e --backend docker` (docker.rs).
+struct ClientTargets<'a> {
+    plain: &'a str,
+    /// Another cluster (the emulator's has 100-row pages and a 1M-row synthetic table).
+    paged: &'a str,
+    /// HTTPS with basic (`user`/`password`) and bearer (`token`) authentication; `ca` trusts it.
+    tls: &'a str,
+    ca: &'a str,
+    user: &'a str,
+    password: &'a str,
+    token: &'a str,
+}
+
+/// The official MCP client against mcp-trino over stdio, and the official Trino clients
+/// (Python `trino`, the Trino CLI) against the coordinators.
+fn official_client_checks(t: &ClientTargets) -> anyhow::Result<()> {
+    let venv = python::venv(&root().join("target/py-venv"), PY_PACKAGES)?;
     run(
         "the official MCP client against mcp-trino (stdio)",
         Command::new(venv.python())
             .arg(root().join("tests/clients/check_mcp_client.py"))
             .arg("--binary")
             .arg(root().join("target/debug/mcp-trino"))
-            .args(["--url", &plain.url]),
+            .args(["--url", t.plain]),
     )?;
     let script = root().join("tests/clients/check_emulator.py");
     run(
-        "official clients against the emulator",
+        "official clients against the Trino coordinators",
         Command::new(venv.python())
             .arg(&script)
             .args([
-                "--plain", &plain.url, "--paged", &paged.url, "--tls", &tls.url, "--ca", &ca_arg,
+                "--plain", t.plain, "--paged", t.paged, "--tls", t.tls, "--ca", t.ca,
             ])
             .args([
                 "--user",
-                "alice",
+                t.user,
                 "--password",
-                "emulator-secret",
+                t.password,
                 "--token",
-                "emulator-token",
+                t.token,
             ])
             .arg("--cli-jar")
             .arg(venv.trino_cli_jar()?),
