@@ -298,7 +298,7 @@ def python_checks(plain: Target, paged: Target, tls: dict):
     @check("query_max_run_time fails a slow query with EXCEEDED_TIME_LIMIT")
     def _():
         e = expect_error(paged, "SELECT * FROM synthetic.default.numbers", "EXCEEDED_TIME_LIMIT", 131075,
-                         prefix="Query exceeded the maximum execution time limit of 1.00s",
+                         prefix="Query exceeded maximum time limit of 1.00s",
                          session_properties={"query_max_run_time": "1s"})
         eq(e.error_type, "INSUFFICIENT_RESOURCES")
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query as UrlQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use percent_encoding::percent_decode_str;
@@ -46,7 +46,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-async fn post_statement(State(st): Shared, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_statement(State(st): Shared, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     if st.knobs.down.load(Ordering::SeqCst) {
         return dropped_connection();
     }
@@ -90,7 +90,7 @@ async fn post_statement(State(st): Shared, headers: HeaderMap, body: Bytes) -> R
     });
     st.counters.statements.fetch_add(1, Ordering::SeqCst);
     let query = Query::new(id.clone(), slug(), sql, session);
-    let page = query.post_response(&base_url(&st, &headers));
+    let page = query.post_response(&base_url(&st, &headers, &uri));
     st.board.publish(query.info());
     st.queries
         .lock()
@@ -102,6 +102,7 @@ async fn post_statement(State(st): Shared, headers: HeaderMap, body: Bytes) -> R
 async fn get_queued(
     State(st): Shared,
     Path((id, slug, token)): Path<(String, String, u64)>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = faults_before_poll(&st).await {
@@ -118,7 +119,7 @@ async fn get_queued(
         return dropped_connection();
     }
     let result = q
-        .queued_get(&base_url(&st, &headers), token, &st.engine, &st.board)
+        .queued_get(&base_url(&st, &headers, &uri), token, &st.engine, &st.board)
         .await;
     st.board.publish(q.info());
     page_or_gone(result)
@@ -128,6 +129,7 @@ async fn get_executing(
     State(st): Shared,
     Path((id, slug, token)): Path<(String, String, u64)>,
     UrlQuery(params): UrlQuery<HashMap<String, String>>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     if let Some(r) = faults_before_poll(&st).await {
@@ -156,7 +158,7 @@ async fn get_executing(
     };
     let fail_after = st.knobs.fail_after_pages.load(Ordering::SeqCst);
     let result = q
-        .executing_get(&base_url(&st, &headers), token, limits, fail_after)
+        .executing_get(&base_url(&st, &headers, &uri), token, limits, fail_after)
         .await;
     st.board.publish(q.info());
     page_or_gone(result)
@@ -357,18 +359,21 @@ fn url_decode(s: &str) -> String {
 }
 
 /// The URL clients reached us at, used to build `nextUri`: Trino derives it from the request.
-fn base_url(st: &AppState, headers: &HeaderMap) -> String {
-    let host = headers
+fn base_url(st: &AppState, headers: &HeaderMap, uri: &Uri) -> String {
+    // HTTP/2 clients (the Trino CLI's OkHttp over TLS) send `:authority`, not `Host`.
+    let from_uri = uri.authority().map(|a| a.as_str().to_string());
+    let from_header = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
-        });
+        .map(str::to_string);
+    let host = from_uri.or(from_header).filter(|h| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+    });
     match host {
         Some(h) => format!("{}://{h}", st.scheme),
-        None => format!("{}://{}", st.scheme, st.cfg.bind),
+        None => format!("{}://{}", st.scheme, st.addr),
     }
 }
 

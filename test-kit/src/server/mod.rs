@@ -98,6 +98,8 @@ impl QueryCatalog for Board {
 
 pub(crate) struct AppState {
     pub cfg: EmulatorConfig,
+    /// The address actually bound (the configured one may have port 0).
+    pub addr: SocketAddr,
     pub scheme: &'static str,
     pub engine: Engine,
     pub queries: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Query>>>>,
@@ -157,7 +159,12 @@ impl Emulator {
         let knobs = Knobs::default();
         knobs.set(&cfg.knobs);
         let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+        let listener = std::net::TcpListener::bind(cfg.bind)
+            .with_context(|| format!("binding {}", cfg.bind))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
         let state = Arc::new(AppState {
+            addr,
             scheme,
             engine,
             queries: Mutex::new(HashMap::new()),
@@ -170,10 +177,6 @@ impl Emulator {
             started: Instant::now(),
             cfg,
         });
-        let listener = std::net::TcpListener::bind(state.cfg.bind)
-            .with_context(|| format!("binding {}", state.cfg.bind))?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
         let app = http::router(state.clone());
         let handle = axum_server::Handle::new();
         let task = match &state.cfg.tls {

@@ -283,21 +283,32 @@ impl Query {
         }
     }
 
+    /// Trino's two limits, checked in Trino's order with Trino's two messages. Queries start
+    /// executing at once here, so both count from creation.
     fn time_limit_error(&self) -> Option<TrinoError> {
-        let props = &self.session.properties;
-        let limit = ["query_max_run_time", "query_max_execution_time"]
-            .iter()
-            .filter_map(|k| props.get(*k).and_then(|v| parse_airlift(v)))
-            .min()?;
-        (self.created.elapsed() > limit).then(|| {
-            TrinoError::new(
-                "EXCEEDED_TIME_LIMIT",
-                format!(
-                    "Query exceeded the maximum execution time limit of {}",
-                    format_airlift(limit)
-                ),
-            )
-        })
+        let elapsed = self.created.elapsed();
+        let limit = |key: &str| {
+            self.session
+                .properties
+                .get(key)
+                .and_then(|v| parse_airlift(v))
+        };
+        if let Some(l) = limit("query_max_execution_time")
+            && elapsed > l
+        {
+            let msg = format!(
+                "Query exceeded the maximum execution time limit of {}",
+                format_airlift(l)
+            );
+            return Some(TrinoError::new("EXCEEDED_TIME_LIMIT", msg));
+        }
+        if let Some(l) = limit("query_max_run_time")
+            && elapsed > l
+        {
+            let msg = format!("Query exceeded maximum time limit of {}", format_airlift(l));
+            return Some(TrinoError::new("EXCEEDED_TIME_LIMIT", msg));
+        }
+        None
     }
 
     fn replay(&self, phase: Phase, token: u64) -> Option<Page> {
