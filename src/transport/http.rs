@@ -161,7 +161,16 @@ pub async fn serve(
     let serving = tokio::spawn(async move { server.await });
     shutdown.cancelled().await;
     // Cancelled calls send their DELETEs; give them and open responses the grace period.
-    match tokio::time::timeout(grace, serving).await {
+    let started = tokio::time::Instant::now();
+    let waited = tokio::time::timeout(grace, serving).await;
+    // Calls dropped with their sessions still owe the cluster a DELETE.
+    crate::trino::drain_cancels(
+        grace
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(1)),
+    )
+    .await;
+    match waited {
         Ok(Ok(Ok(()))) => {}
         Ok(Ok(Err(e))) => tracing::warn!("server error during shutdown: {e}"),
         Ok(Err(e)) => tracing::warn!("server task failed: {e}"),

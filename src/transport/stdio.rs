@@ -20,8 +20,8 @@ pub async fn serve(cfg: &Config, clusters: Arc<Clusters>) -> anyhow::Result<()> 
     let running = server.serve(rmcp::transport::stdio()).await?;
     let reason = running.waiting().await;
     tracing::info!(?reason, "stdio session ended");
-    // Give cancels of queries still running (sent by dropped calls) a moment to go out.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Calls still running were dropped with the session: their cancels must go out.
+    crate::trino::drain_cancels(Duration::from_secs(5)).await;
     Ok(())
 }
 

@@ -128,13 +128,33 @@ impl TrinoClient {
     ) -> Result<Finished, ClientError> {
         let started = Instant::now();
         let deadline = started + call.timeout;
-        let first = tokio::select! {
+        if call.cancel.is_cancelled() {
+            return Err(ClientError::Cancelled { query_id: None });
+        }
+        let submit = self.submit(&call);
+        tokio::pin!(submit);
+        let stopped = tokio::select! {
             biased;
-            _ = call.cancel.cancelled() => return Err(ClientError::Cancelled { query_id: None }),
-            r = tokio::time::timeout_at(deadline.into(), self.submit(&call)) => match r {
-                Ok(r) => r?,
-                Err(_) => return Err(ClientError::Timeout { query_id: None }),
-            },
+            r = &mut submit => Ok(r?),
+            _ = call.cancel.cancelled() => Err(ClientError::Cancelled { query_id: None }),
+            _ = tokio::time::sleep_until(deadline.into()) => Err(ClientError::Timeout { query_id: None }),
+        };
+        let first = match stopped {
+            Ok(first) => first,
+            Err(mut e) => {
+                // Stopped while the statement was being submitted: let the answer arrive
+                // (briefly) so the query can be cancelled instead of left on the cluster.
+                if let Ok(Ok(first)) = tokio::time::timeout(CANCEL_TIMEOUT, &mut submit).await {
+                    cancel_query(self, &first.id, first.next_uri.as_deref()).await;
+                    match &mut e {
+                        ClientError::Cancelled { query_id } | ClientError::Timeout { query_id } => {
+                            *query_id = Some(first.id)
+                        }
+                        _ => {}
+                    }
+                }
+                return Err(e);
+            }
         };
         let mut guard = CancelGuard {
             client: self.clone(),
@@ -447,7 +467,9 @@ impl CancelGuard {
             std::mem::take(&mut self.query_id),
             self.next_uri.take(),
         );
-        cancel_query(&client, &id, next.as_deref()).await;
+        // Tracked, so that shutdown can wait for it even if this call is dropped meanwhile.
+        let task = CANCELS.spawn(async move { cancel_query(&client, &id, next.as_deref()).await });
+        let _ = task.await;
     }
 
     async fn fail(&mut self, message: String) -> ClientError {
@@ -468,9 +490,28 @@ impl Drop for CancelGuard {
             self.next_uri.take(),
         );
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move { cancel_query(&client, &id, next.as_deref()).await });
+            CANCELS.spawn_on(
+                async move { cancel_query(&client, &id, next.as_deref()).await },
+                &rt,
+            );
         }
     }
+}
+
+/// Every cancel in flight, process-wide: a dropped call's DELETE must still go out before the
+/// process exits.
+static CANCELS: std::sync::LazyLock<tokio_util::task::TaskTracker> =
+    std::sync::LazyLock::new(tokio_util::task::TaskTracker::new);
+
+/// At shutdown: let cancelled calls reach their DELETE, then wait (bounded) until every
+/// cancel has been sent.
+pub async fn drain_cancels(max: Duration) {
+    let deadline = tokio::time::Instant::now() + max;
+    // Calls see the shutdown token within a poll; give them a moment to start their cancel.
+    tokio::time::sleep(Duration::from_millis(100).min(max)).await;
+    CANCELS.close();
+    let _ = tokio::time::timeout_at(deadline, CANCELS.wait()).await;
+    CANCELS.reopen();
 }
 
 /// `DELETE` the current `nextUri` (or `/v1/query/{id}` when it is not ours); best effort.

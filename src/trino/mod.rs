@@ -8,7 +8,7 @@ mod health;
 mod protocol;
 mod tls;
 
-pub use client::{Call, Finished, RowSink, TrinoClient};
+pub use client::{Call, Finished, RowSink, TrinoClient, drain_cancels};
 pub use error::{ClientError, QueryFailure};
 pub use health::Health;
 pub use protocol::{Column, ErrorLocation, Stats};
