@@ -592,14 +592,30 @@ async fn a_deadline_during_submission_still_cancels_the_query() {
     let body = json!({"id": "q1", "infoUri": "http://x/ui", "nextUri": format!("{}/v1/statement/queued/q1/s/1", server.uri()),
                       "stats": {"state": "QUEUED", "queued": true}, "warnings": []});
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body).set_delay(Duration::from_millis(600)))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(body)
+                .set_delay(Duration::from_millis(600)),
+        )
         .mount(&server)
         .await;
     accept_deletes(&server).await;
     let client = client_for(&server, &[]);
     let mut c = call("SELECT 1");
     c.timeout = Duration::from_millis(200);
-    let err = client.run(c, &mut Collect::default()).await.expect_err("deadline");
-    assert_eq!(err, ClientError::Timeout { query_id: Some("q1".into()) });
-    assert_eq!(deletes(&server).await.len(), 1, "the query submitted late was cancelled");
+    let err = client
+        .run(c, &mut Collect::default())
+        .await
+        .expect_err("deadline");
+    assert_eq!(
+        err,
+        ClientError::Timeout {
+            query_id: Some("q1".into())
+        }
+    );
+    assert_eq!(
+        deletes(&server).await.len(),
+        1,
+        "the query submitted late was cancelled"
+    );
 }
