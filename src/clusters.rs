@@ -1,12 +1,11 @@
 //! The configured clusters, ready to use: per connection its Trino client and its SQL policy.
 //! Built once from `Config` (and again on reload); shared by every transport.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::config::{Config, Connection};
 use crate::limits::Limiter;
-use crate::policy::{self, Policy, Scope};
+use crate::policy::{Policy, Scope};
 use crate::trino::TrinoClient;
 
 pub struct Cluster {
@@ -37,10 +36,8 @@ impl Clusters {
         let mut list = Vec::with_capacity(cfg.connections.len());
         for conn in &cfg.connections {
             let client = TrinoClient::new(conn, Vec::new())?;
-            let mode = policy::AccessMode::from_str(conn.access_mode.as_str())
-                .map_err(|e| format!("connection '{}': {e}", conn.name))?;
             let policy = Policy::new(
-                mode,
+                conn.access_mode,
                 Scope::new(conn.catalog.as_deref(), conn.schema.as_deref()),
             );
             let limiter = Arc::new(Limiter::new(&conn.name, &conn.limits));

@@ -41,7 +41,7 @@ pub(crate) fn primary_from_env(env: Env, errs: &mut Errors) -> RawConnection {
     }
     c.source = var(env, "TRINO_SOURCE");
     if let Some(v) = var(env, "TRINO_ACCESS_MODE") {
-        match v.trim().parse() {
+        match super::modes::parse_access_mode(v.trim()) {
             Ok(m) => c.access_mode = Some(m),
             Err(m) => errs.push("TRINO_ACCESS_MODE", m),
         }

@@ -1,70 +1,25 @@
 //! The small enumerations of the configuration: access mode, transport, composition.
 
-use std::fmt;
 use std::str::FromStr;
 
 use serde::Serialize;
 
-/// What a connection allows (seed 003). `admin` offers every tool across all catalogs,
-/// `user` a smaller set limited to the configured catalog and schema; `_ro` refuses writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AccessMode {
-    UserRo,
-    UserRw,
-    #[default]
-    AdminRo,
-    AdminRw,
-}
+/// What a connection allows (seed 003): one type, shared with the SQL policy.
+pub use crate::policy::AccessMode;
 
-impl AccessMode {
-    pub const ALL: [AccessMode; 4] = [
-        AccessMode::UserRo,
-        AccessMode::UserRw,
-        AccessMode::AdminRo,
-        AccessMode::AdminRw,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessMode::UserRo => "user_ro",
-            AccessMode::UserRw => "user_rw",
-            AccessMode::AdminRo => "admin_ro",
-            AccessMode::AdminRw => "admin_rw",
-        }
-    }
-
-    pub fn is_read_only(self) -> bool {
-        matches!(self, AccessMode::UserRo | AccessMode::AdminRo)
-    }
-
-    pub fn is_user(self) -> bool {
-        matches!(self, AccessMode::UserRo | AccessMode::UserRw)
-    }
-}
-
-impl fmt::Display for AccessMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Exactly `user_ro`, `user_rw`, `admin_ro` or `admin_rw`: an unknown or differently
-/// spelled mode is an error, never a silent fallback to a writable mode.
-impl FromStr for AccessMode {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AccessMode::ALL
-            .into_iter()
-            .find(|m| m.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown access mode {}; expected one of user_ro, user_rw, admin_ro, admin_rw",
-                    super::fields::shown(s)
-                )
-            })
-    }
+/// Exactly `user_ro`, `user_rw`, `admin_ro` or `admin_rw`: configuration is strict about the
+/// spelling (the policy's `FromStr` also takes other letter cases); an unknown mode is an
+/// error, never a silent fallback to a writable mode.
+pub fn parse_access_mode(s: &str) -> Result<AccessMode, String> {
+    AccessMode::ALL
+        .into_iter()
+        .find(|m| m.as_str() == s)
+        .ok_or_else(|| {
+            format!(
+                "unknown access mode {}; expected one of user_ro, user_rw, admin_ro, admin_rw",
+                super::fields::shown(s)
+            )
+        })
 }
 
 /// The MCP transport of a connection's own endpoint (seed 003 values).
@@ -142,12 +97,12 @@ mod tests {
     #[test]
     fn access_mode_parses_exactly() {
         for m in AccessMode::ALL {
-            assert_eq!(m.as_str().parse::<AccessMode>(), Ok(m));
+            assert_eq!(parse_access_mode(m.as_str()), Ok(m));
         }
-        assert!("ADMIN_RO".parse::<AccessMode>().is_err());
-        assert!("admin".parse::<AccessMode>().is_err());
-        assert!(" admin_ro".parse::<AccessMode>().is_err());
-        assert!("read_write".parse::<AccessMode>().is_err());
+        assert!(parse_access_mode("ADMIN_RO").is_err());
+        assert!(parse_access_mode("admin").is_err());
+        assert!(parse_access_mode(" admin_ro").is_err());
+        assert!(parse_access_mode("read_write").is_err());
         assert_eq!(AccessMode::default(), AccessMode::AdminRo);
         assert!(AccessMode::UserRo.is_read_only() && AccessMode::UserRo.is_user());
         assert!(!AccessMode::UserRw.is_read_only() && AccessMode::UserRw.is_user());

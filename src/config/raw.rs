@@ -138,13 +138,13 @@ pub(crate) fn read_connection(
         c.source = f.string("source", errs);
     }
     if on("access_mode") {
-        c.access_mode = parsed(f, "access_mode", errs);
+        c.access_mode = parsed(f, "access_mode", errs, super::modes::parse_access_mode);
     }
     if on("endpoint") {
         c.endpoint = f.boolean("endpoint", errs);
     }
     if on("transport") {
-        c.transport = parsed(f, "transport", errs);
+        c.transport = parsed(f, "transport", errs, str::parse);
     }
     if on("auth")
         && let Some(mut auth) = f.child("auth", errs)
@@ -189,13 +189,14 @@ pub(crate) fn read_connection(
 }
 
 /// A string field parsed with `FromStr` whose error is the message.
-fn parsed<T: std::str::FromStr<Err = String>>(
+fn parsed<T>(
     f: &mut Fields,
     key: &str,
     errs: &mut Errors,
+    parse: impl Fn(&str) -> Result<T, String>,
 ) -> Option<T> {
     let s = f.string(key, errs)?;
-    match s.parse() {
+    match parse(&s) {
         Ok(v) => Some(v),
         Err(message) => {
             let path = f.path_of(key);
