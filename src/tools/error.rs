@@ -139,7 +139,8 @@ impl ToolError {
             ClientError::Timeout { .. } => ToolError::new(
                 Code::QueryTimeout,
                 format!(
-                    "The query did not finish within {timeout_secs} seconds and was cancelled on the cluster. Narrow it (filters, LIMIT, aggregation) or raise timeout_seconds (max 300)."
+                    "The query did not finish within {timeout_secs} second{} and was cancelled on the cluster. Narrow it (filters, LIMIT, aggregation) or raise timeout_seconds (max 300).",
+                    if timeout_secs == 1 { "" } else { "s" }
                 ),
             ),
             ClientError::Cancelled { .. } => ToolError::new(

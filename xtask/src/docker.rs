@@ -613,7 +613,10 @@ connections:
                 )?;
                 demo::check_stack(&server.url, demo::DEV_TOKEN)
             })?;
-            drop(stack);
+            s.step("golden conformance on real Trino (stdio + HTTP)", || {
+                let dir = root().join("target/conformance-docker");
+                crate::conformance::e2e_on(crate::conformance::Stack::from_real(stack, &dir)?)
+            })?;
             Ok(())
         })();
         s.print();

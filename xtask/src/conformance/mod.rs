@@ -34,13 +34,26 @@ pub struct Options {
 
 /// Where the cases go.
 pub enum Target {
-    Stdio(Vec<String>),
+    /// A stdio command; endpoint cases go to the `/mcp` URL given with it, if any (our own
+    /// server, also started over HTTP), or are skipped.
+    Stdio(Vec<String>, Option<String>),
     Http(String),
+}
+
+impl Target {
+    /// The `/mcp` URL whose `/{endpoint}/mcp` siblings serve endpoint cases.
+    fn http_base(&self) -> Option<&str> {
+        match self {
+            Target::Stdio(_, url) => url.as_deref(),
+            Target::Http(url) => Some(url),
+        }
+    }
 }
 
 pub struct Report {
     pub passed: usize,
     pub failed: usize,
+    pub skipped: usize,
 }
 
 pub fn golden_dir() -> PathBuf {
@@ -49,24 +62,11 @@ pub fn golden_dir() -> PathBuf {
 
 /// The command line entry: start the stack, run, print. `Ok(false)` when a case failed.
 pub fn run(opts: &Options) -> anyhow::Result<bool> {
-    match opts.backend.as_str() {
-        "" | "emulator" => {}
-        "docker" => {
-            let ok = std::process::Command::new("docker")
-                .arg("info")
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-            if !ok {
-                bail!("--backend docker requires a running Docker daemon (`docker info` failed)");
-            }
-            bail!(
-                "--backend docker is not implemented by the conformance runner yet; use --backend emulator"
-            );
-        }
+    let docker = match opts.backend.as_str() {
+        "" | "emulator" => false,
+        "docker" => true,
         other => bail!("unknown --backend {other} (emulator or docker)"),
-    }
+    };
     if opts.stdio.is_some() && opts.url.is_some() {
         bail!("give --stdio or --url, not both");
     }
@@ -83,8 +83,14 @@ pub fn run(opts: &Options) -> anyhow::Result<bool> {
     } else {
         opts.base_port
     };
-    let stack = Stack::start(&emulator, base, &root.join("target/conformance"))?;
+    let dir = root.join("target/conformance");
+    let stack = if docker {
+        start_docker(&dir)?
+    } else {
+        Stack::start(&emulator, base, &dir)?
+    };
     stack.main_env()?;
+    let mut _http = None;
     let target = match (&opts.stdio, &opts.url) {
         (_, Some(url)) => {
             eprintln!(
@@ -95,15 +101,32 @@ pub fn run(opts: &Options) -> anyhow::Result<bool> {
             );
             Target::Http(url.clone())
         }
-        (Some(cmd), None) => Target::Stdio(client::split_command(cmd)?),
-        (None, None) => Target::Stdio(vec![
-            root.join("target/debug/mcp-trino")
-                .to_string_lossy()
-                .to_string(),
-        ]),
+        (Some(cmd), None) => Target::Stdio(client::split_command(cmd)?, None),
+        (None, None) => {
+            // Our own server: also over HTTP, for the endpoint cases.
+            let server = root.join("target/debug/mcp-trino");
+            let http = serve_http(&server, &stack)?;
+            let url = format!("{}/mcp", http.url);
+            _http = Some(http);
+            Target::Stdio(vec![server.to_string_lossy().to_string()], Some(url))
+        }
     };
     let report = run_target(&stack, &target, opts.filter.as_deref(), opts.bless)?;
     Ok(report.failed == 0)
+}
+
+#[cfg(feature = "docker")]
+fn start_docker(dir: &Path) -> anyhow::Result<Stack> {
+    crate::docker::require_engine()?;
+    Stack::from_real(crate::docker::real::Stack::start()?, dir)
+}
+
+#[cfg(not(feature = "docker"))]
+fn start_docker(_dir: &Path) -> anyhow::Result<Stack> {
+    crate::docker::require_engine()?;
+    bail!(
+        "--backend docker needs the xtask built with it: cargo run -p xtask --features docker -- conformance --backend docker"
+    )
 }
 
 /// Run every case (and the `tools/list` goldens) against `target` on a started stack.
@@ -134,28 +157,39 @@ async fn run_async(
     let stderr_log = stack.dir.join("server-stderr.log");
     let _ = std::fs::remove_file(&stderr_log);
     let main = match target {
-        Target::Stdio(cmd) => Client::stdio(cmd, &stack.main_env()?, &stderr_log).await?,
+        Target::Stdio(cmd, _) => Client::stdio(cmd, &stack.main_env()?, &stderr_log).await?,
         Target::Http(url) => Client::http(url).await?,
     };
     let mut results: Vec<(String, Result<(), String>)> = Vec::new();
+    let mut skipped: Vec<(String, String)> = Vec::new();
     for file in &mut files {
         for case in &mut file.cases {
             if !selected(&case.name) {
                 continue;
             }
+            if let Some((_, why)) = stack
+                .unsupported
+                .iter()
+                .find(|(prefix, _)| case.name.starts_with(prefix))
+            {
+                skipped.push((case.name.clone(), why.to_string()));
+                continue;
+            }
             let observed = if case.endpoint == "main" {
                 main.call(&case.tool, &case.arguments).await
             } else {
-                match target {
-                    Target::Http(url) => {
+                match target.http_base() {
+                    Some(url) => {
                         let c = Client::http(&endpoint_url(url, &case.endpoint)?).await?;
                         let o = c.call(&case.tool, &case.arguments).await;
                         c.close().await;
                         o
                     }
-                    Target::Stdio(_) => {
-                        results
-                            .push((case.name.clone(), Err("needs --url (endpoint case)".into())));
+                    None => {
+                        skipped.push((
+                            case.name.clone(),
+                            "per-connection endpoint case: HTTP only (--url)".into(),
+                        ));
                         continue;
                     }
                 }
@@ -199,6 +233,7 @@ async fn run_async(
     let mut report = Report {
         passed: 0,
         failed: 0,
+        skipped: skipped.len(),
     };
     for (name, r) in &results {
         match r {
@@ -212,8 +247,14 @@ async fn run_async(
             }
         }
     }
+    for (name, why) in &skipped {
+        println!("SKIP  {name}  {why}");
+    }
     if bless {
         println!("blessed {} cases into {}", results.len(), dir.display());
+    }
+    if report.skipped > 0 {
+        println!("{} skipped", report.skipped);
     }
     println!("{} passed, {} failed", report.passed, report.failed);
     Ok(report)
@@ -239,7 +280,7 @@ async fn tools_list(
     let path = golden_dir().join(format!("tools_list/{mode}.json"));
     let observed = async {
         let (client, prefix) = match target {
-            Target::Stdio(cmd) => (
+            Target::Stdio(cmd, _) => (
                 Client::stdio(cmd, &stack.mode_env(mode)?, stderr_log).await?,
                 None,
             ),
@@ -298,25 +339,11 @@ fn as_endpoint(mut tools: Value, mode: &str) -> Value {
     tools
 }
 
-/// The `cargo xtask e2e` step: the goldens against our server over stdio, then over HTTP.
-pub fn e2e() -> anyhow::Result<()> {
-    let root = crate::root();
-    let stack = Stack::start(
-        &root.join("target/debug/trino-emulator"),
-        0,
-        &root.join("target/conformance"),
-    )?;
-    stack.main_env()?;
-    let server = root.join("target/debug/mcp-trino");
-    let stdio = run_target(
-        &stack,
-        &Target::Stdio(vec![server.to_string_lossy().to_string()]),
-        None,
-        false,
-    )?;
+/// Our server over HTTP on the stack's YAML, on an ephemeral port.
+fn serve_http(server: &Path, stack: &Stack) -> anyhow::Result<crate::procs::Process> {
     let config = stack.yaml_path().to_string_lossy().to_string();
-    let http = crate::procs::Process::start(
-        &server,
+    crate::procs::Process::start(
+        server,
         &[
             "serve",
             "--transport",
@@ -326,7 +353,33 @@ pub fn e2e() -> anyhow::Result<()> {
             "--bind",
             "127.0.0.1:0",
         ],
+    )
+}
+
+/// The `cargo xtask e2e` step: the goldens against our server over stdio, then over HTTP.
+pub fn e2e() -> anyhow::Result<()> {
+    let root = crate::root();
+    let stack = Stack::start(
+        &root.join("target/debug/trino-emulator"),
+        0,
+        &root.join("target/conformance"),
     )?;
+    e2e_on(stack)
+}
+
+/// The goldens against our server over stdio and over HTTP on a started stack (emulators,
+/// or real Trino with `e2e --backend docker`).
+pub fn e2e_on(stack: Stack) -> anyhow::Result<()> {
+    let root = crate::root();
+    stack.main_env()?;
+    let server = root.join("target/debug/mcp-trino");
+    let stdio = run_target(
+        &stack,
+        &Target::Stdio(vec![server.to_string_lossy().to_string()], None),
+        None,
+        false,
+    )?;
+    let http = serve_http(&server, &stack)?;
     let over_http = run_target(
         &stack,
         &Target::Http(format!("{}/mcp", http.url)),

@@ -20,9 +20,29 @@ pub struct Ports {
     pub down: u16,
 }
 
+/// The cluster behind `locked` and `slow`: HTTPS with bearer tokens. The emulator's also
+/// answers every page after [`GUARD_PAGE_DELAY_MS`] (QUERY_TIMEOUT cases).
+pub struct Guard {
+    pub host: String,
+    pub port: u16,
+    pub ca: PathBuf,
+    pub user: String,
+    pub token: String,
+}
+
+/// The token the guarded cluster accepts; `locked` sends another one.
+pub const GUARD_TOKEN: &str = "golden-token";
+pub const GUARD_PAGE_DELAY_MS: u32 = 3000;
+
 pub struct Stack {
-    _clusters: Vec<Process>,
+    /// Whatever keeps the clusters alive (child processes or containers).
+    _clusters: Vec<Box<dyn std::any::Any>>,
+    /// Where prod, staging, dev and the closed port are.
+    pub host: String,
     pub ports: Ports,
+    pub guard: Guard,
+    /// Case-name prefixes this backend cannot stage, and why (reported as skipped).
+    pub unsupported: Vec<(&'static str, &'static str)>,
     pub dir: PathBuf,
 }
 
@@ -31,7 +51,7 @@ impl Stack {
     /// `base` is 0); `down` is `base+4` or a port just released.
     pub fn start(emulator: &Path, base: u16, dir: &Path) -> anyhow::Result<Stack> {
         std::fs::create_dir_all(dir)?;
-        let mut clusters = Vec::new();
+        let mut clusters: Vec<Box<dyn std::any::Any>> = Vec::new();
         let mut ports = Vec::new();
         for (i, cluster) in ["prod", "staging", "dev"].into_iter().enumerate() {
             let bind = if base == 0 {
@@ -42,8 +62,34 @@ impl Stack {
             let p = Process::start(emulator, &["--bind", &bind, "--cluster", cluster])
                 .with_context(|| format!("starting the {cluster} emulator on {bind}"))?;
             ports.push(port_of(&p.url)?);
-            clusters.push(p);
+            clusters.push(Box::new(p));
         }
+        let ca = dir.join("guarded-ca.pem");
+        let ca_arg = ca.to_string_lossy().to_string();
+        let bind = if base == 0 {
+            "127.0.0.1:0".to_string()
+        } else {
+            format!("127.0.0.1:{}", base + 5)
+        };
+        let delay = GUARD_PAGE_DELAY_MS.to_string();
+        let g = Process::start(
+            emulator,
+            &[
+                "--bind",
+                &bind,
+                "--cluster",
+                "prod",
+                "--tls-self-signed",
+                &ca_arg,
+                "--bearer-token",
+                GUARD_TOKEN,
+                "--page-delay-ms",
+                &delay,
+            ],
+        )
+        .with_context(|| format!("starting the guarded emulator on {bind}"))?;
+        let guarded = port_of(&g.url)?;
+        clusters.push(Box::new(g));
         let down = if base == 0 {
             let l = std::net::TcpListener::bind("127.0.0.1:0")?;
             l.local_addr()?.port()
@@ -52,23 +98,74 @@ impl Stack {
         };
         Ok(Stack {
             _clusters: clusters,
+            host: "127.0.0.1".into(),
             ports: Ports {
                 prod: ports[0],
                 staging: ports[1],
                 dev: ports[2],
                 down,
             },
+            guard: Guard {
+                host: "localhost".into(),
+                port: guarded,
+                ca,
+                user: "analyst".into(),
+                token: GUARD_TOKEN.into(),
+            },
+            unsupported: Vec::new(),
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Real `trinodb/trino` containers (xtask/src/docker.rs): prod, staging, dev seeded like
+    /// the emulator's datasets; dev's HTTPS port with JWT authentication is the guarded
+    /// cluster. Real Trino cannot be made to answer slowly, so the QUERY_TIMEOUT cases are
+    /// skipped.
+    #[cfg(feature = "docker")]
+    pub fn from_real(real: crate::docker::real::Stack, dir: &Path) -> anyhow::Result<Stack> {
+        std::fs::create_dir_all(dir)?;
+        let host = real.prod.host.clone();
+        let down = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let guard = Guard {
+            host: real.dev.host.clone(),
+            port: real.dev.https_port.context("dev has no HTTPS port")?,
+            ca: crate::root().join("compose/trino/tls/ca.pem"),
+            user: "alice".into(),
+            token: std::fs::read_to_string(crate::root().join("compose/trino/tls/jwt-alice.txt"))
+                .context("reading compose/trino/tls/jwt-alice.txt")?
+                .trim()
+                .to_string(),
+        };
+        Ok(Stack {
+            host,
+            ports: Ports {
+                prod: real.prod.http_port,
+                staging: real.staging.http_port,
+                dev: real.dev.http_port,
+                down,
+            },
+            guard,
+            unsupported: vec![(
+                "limits/query_timeout",
+                "real Trino cannot be slowed down per page (emulator only)",
+            )],
+            _clusters: vec![Box::new(real)],
             dir: dir.to_path_buf(),
         })
     }
 
     /// The connections in order: `default` (prod, admin_ro, tpch.tiny), `staging` (user_ro,
-    /// memory.sales), `dev` (admin_rw, memory.sales), `down` (closed port), then one
-    /// endpoint-only connection per access mode (on prod, tpch.tiny) for HTTP `tools/list`.
+    /// memory.sales), `dev` (admin_rw, memory.sales), `down` (closed port), `locked` (the
+    /// guarded cluster with a wrong token), `slow` (the guarded cluster, right token, 1 s
+    /// timeout), `limited` (prod, one call per 10 minutes), then one endpoint-only
+    /// connection per access mode (on prod, tpch.tiny) for HTTP `tools/list` and endpoint
+    /// cases.
     pub fn connections(&self) -> Vec<(String, Value)> {
         let p = &self.ports;
         let conn = |port: u16, catalog: Option<(&str, &str)>, mode: &str| {
-            let mut c = json!({"host": "127.0.0.1", "port": port, "ssl": false, "user": "analyst"});
+            let mut c = json!({"host": self.host, "port": port, "ssl": false, "user": "analyst"});
             if let Some((cat, schema)) = catalog {
                 c["catalog"] = json!(cat);
                 c["schema"] = json!(schema);
@@ -91,6 +188,21 @@ impl Stack {
             ),
             ("down".to_string(), conn(p.down, None, "admin_ro")),
         ];
+        let g = &self.guard;
+        let guarded = |token: &str, timeout: Option<u32>| {
+            let mut c = json!({"host": g.host, "port": g.port, "ssl": true,
+                "ca_cert": g.ca.to_string_lossy(), "user": g.user, "token": token,
+                "catalog": "tpch", "schema": "tiny", "access_mode": "admin_ro"});
+            if let Some(t) = timeout {
+                c["timeout"] = json!(t);
+            }
+            c
+        };
+        v.push(("locked".to_string(), guarded("wrong-token", None)));
+        v.push(("slow".to_string(), guarded(&g.token, Some(1))));
+        let mut limited = conn(p.prod, Some(("tpch", "tiny")), "admin_ro");
+        limited["limits"] = json!({"requests_per_window": 1, "window_seconds": 600});
+        v.push(("limited".to_string(), limited));
         for mode in MODES {
             let mut c = conn(p.prod, Some(("tpch", "tiny")), mode);
             c["endpoint"] = json!(true);
@@ -128,6 +240,21 @@ fn port_of(url: &str) -> anyhow::Result<u16> {
         .and_then(|p| p.trim_end_matches('/').parse().ok())
         .with_context(|| format!("no port in {url}"))
 }
+
+/// Fields a `TRINO_ADDITIONAL_SERVERS` entry may hold.
+const ENV_FIELDS: [&str; 11] = [
+    "host",
+    "port",
+    "user",
+    "password",
+    "catalog",
+    "schema",
+    "ssl",
+    "ssl_verify",
+    "access_mode",
+    "endpoint",
+    "timeout",
+];
 
 fn yaml(conns: &[(String, Value)]) -> String {
     let mut s = String::from(
@@ -172,7 +299,13 @@ fn env_for(path: &Path, conns: &[(String, Value)]) -> anyhow::Result<Vec<(String
     }
     if conns.len() > 1 {
         let mut extra = serde_json::Map::new();
-        for (name, c) in &conns[1..] {
+        // Only what the variable can say (seed 000's fields): connections needing a token,
+        // a CA file or limits exist in the YAML file only.
+        let expressible = |c: &Value| {
+            c.as_object()
+                .is_some_and(|o| o.keys().all(|k| ENV_FIELDS.contains(&k.as_str())))
+        };
+        for (name, c) in conns[1..].iter().filter(|(_, c)| expressible(c)) {
             extra.insert(name.clone(), c.clone());
         }
         env.push((
