@@ -10,7 +10,7 @@
 //! 1. Lexing. NUL bytes, unterminated strings/identifiers/comments, backquoted identifiers,
 //!    characters Trino does not know (fullwidth `；`, no-break spaces, ...) and numbers glued
 //!    to letters are `INVALID_SQL`.
-//! 2. One statement. At most one trailing `;` is accepted and removed, together with any
+//! 2. One statement, brackets nested at most [`MAX_NESTING`] levels. At most one trailing `;` is accepted and removed, together with any
 //!    whitespace and comments after the last token, from the SQL sent to Trino (Trino itself
 //!    rejects `;`). Any other `;` (`SELECT 1; DROP TABLE t`, `SELECT 1;;`) and empty input are
 //!    `INVALID_SQL`.
@@ -266,6 +266,7 @@ impl Policy {
             ))
         })?;
         let body = single_statement(&tokens)?;
+        nesting_within_bounds(body)?;
         let end = body.last().map_or(0, |t| t.end);
         let text = sql
             .get(..end)
@@ -280,6 +281,28 @@ impl Policy {
             kind,
         })
     }
+}
+
+/// Deepest bracket nesting accepted. Trino's recursive-descent parser gives up (a stack
+/// overflow) long before 10,000 levels, and no real query comes near this.
+pub const MAX_NESTING: usize = 1000;
+
+fn nesting_within_bounds(body: &[lexer::Token]) -> Result<(), Refusal> {
+    let mut depth = 0usize;
+    for t in body {
+        if t.is_punct('(') || t.is_punct('[') {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Err(Refusal::invalid(format!(
+                    "The SQL nests brackets more than {MAX_NESTING} levels deep. Flatten it \
+                     (fewer parentheses, CTEs instead of nested subqueries)."
+                )));
+            }
+        } else if t.is_punct(')') || t.is_punct(']') {
+            depth = depth.saturating_sub(1);
+        }
+    }
+    Ok(())
 }
 
 /// The tokens of the one statement in `tokens`, without a single trailing `;`.
@@ -311,6 +334,14 @@ pub fn quote_ident(name: &str) -> String {
 /// A Trino string literal for `s`: wrapped in `'`, inner `'` doubled.
 pub fn quote_string(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The byte range of every token the lexer finds in `sql`, or `None` if it cannot be
+/// tokenised. Not an API: for the fuzz targets in `fuzz/`.
+#[doc(hidden)]
+pub fn token_spans(sql: &str) -> Option<Vec<std::ops::Range<usize>>> {
+    let tokens = lexer::lex(sql).ok()?;
+    Some(tokens.iter().map(|t| t.start..t.end).collect())
 }
 
 #[cfg(test)]

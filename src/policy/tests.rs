@@ -149,3 +149,19 @@ mod props {
         }
     }
 }
+
+#[test]
+fn nesting_is_bounded() {
+    let at = |n: usize| format!("SELECT {}1{}", "(".repeat(n), ")".repeat(n));
+    for mode in AccessMode::ALL {
+        assert_eq!(code(mode, &at(MAX_NESTING)), None, "{mode}");
+        assert_eq!(
+            code(mode, &at(MAX_NESTING + 1)),
+            Some(RefusalCode::InvalidSql)
+        );
+        assert_eq!(code(mode, &at(100_000)), Some(RefusalCode::InvalidSql));
+    }
+    // Depth, not count: many sibling brackets are fine.
+    let wide = format!("SELECT {}", vec!["(1)"; 5000].join(" + "));
+    assert_eq!(code(AccessMode::AdminRo, &wide), None);
+}

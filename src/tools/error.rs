@@ -74,7 +74,24 @@ impl ToolError {
             details: Map::new(),
         }
     }
+}
 
+/// The SQL as echoed in error details: whole up to [`SQL_ECHO_MAX`] bytes, else its start and
+/// its size, so a huge statement does not come back to the model (or fill a log) in full.
+pub fn echo_sql(sql: &str) -> String {
+    if sql.len() <= SQL_ECHO_MAX {
+        return sql.to_string();
+    }
+    let mut end = SQL_ECHO_MAX;
+    while !sql.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &sql[..end], sql.len())
+}
+
+pub const SQL_ECHO_MAX: usize = 2048;
+
+impl ToolError {
     pub fn detail(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.details.insert(key.to_string(), value.into());
         self
@@ -117,7 +134,7 @@ impl ToolError {
             RefusalCode::ReadOnly => Code::ReadOnly,
             RefusalCode::InvalidSql => Code::InvalidSql,
         };
-        ToolError::new(code, r.message).detail("sql", sql)
+        ToolError::new(code, r.message).detail("sql", echo_sql(sql))
     }
 
     /// A failure talking to the cluster. `connection` names it; `sql` is what was sent.
@@ -178,7 +195,7 @@ impl ToolError {
         };
         let mut err = err.detail("connection", connection);
         if !sql.is_empty() {
-            err = err.detail("sql", sql);
+            err = err.detail("sql", echo_sql(sql));
         }
         if let Some(q) = query_id {
             err = err.detail("query_id", q);
