@@ -153,12 +153,12 @@ pub async fn serve(
     describe(&app.runtime(), local);
     let router = router(app.clone());
     let stop = shutdown.clone();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+    tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: cancelling running queries");
         stop.cancel();
     });
-    let serving = tokio::spawn(async move { server.await });
+    let serving = tokio::spawn(accept_loop(listener, router, shutdown.clone()));
     shutdown.cancelled().await;
     // Cancelled calls send their DELETEs; give them and open responses the grace period.
     let started = tokio::time::Instant::now();
@@ -171,12 +171,65 @@ pub async fn serve(
     )
     .await;
     match waited {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => tracing::warn!("server error during shutdown: {e}"),
+        Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!("server task failed: {e}"),
         Err(_) => tracing::warn!("grace period of {grace:?} passed; exiting"),
     }
     Ok(())
+}
+
+/// A client gets this long to send a request's headers; then its connection is closed, so
+/// slow clients (slowloris) cannot hold connections open. Bodies and responses (long calls,
+/// SSE streams) are not limited by it.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Accept connections until `shutdown`, then let open ones finish (the caller bounds the
+/// wait). `axum::serve` would do the same but without a header read timeout.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: CancellationToken,
+) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            router
+                .clone()
+                .map_request(|r: axum::http::Request<hyper::body::Incoming>| r.map(Body::new)),
+        );
+        let conn = builder
+            .serve_connection(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 fn describe(rt: &Runtime, local: SocketAddr) {
@@ -208,7 +261,8 @@ async fn dispatch(State(app): State<Arc<App>>, req: Request) -> Response {
             None => not_found(),
         };
     }
-    let mut parts = path.trim_start_matches('/').splitn(3, '/');
+    // Exactly one leading `/`: `//beta/mcp` is not `/beta/mcp`.
+    let mut parts = path.strip_prefix('/').unwrap_or(&path).splitn(3, '/');
     let (Some(name), Some(leaf), None) = (parts.next(), parts.next(), parts.next()) else {
         return not_found();
     };
@@ -251,10 +305,43 @@ async fn mcp(rt: &Runtime, endpoint: &Endpoint, req: Request) -> Response {
     if too_big {
         return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large");
     }
+    let req = match checked_body(req, rt.cfg.server.max_body_bytes).await {
+        Ok(req) => req,
+        Err(refusal) => return refusal,
+    };
     match endpoint.service.clone().oneshot(req).await {
         Ok(resp) => resp.map(Body::new),
         Err(never) => match never {},
     }
+}
+
+/// A POST body is read here, bounded (also when chunked), and must be JSON: malformed JSON
+/// is a JSON-RPC parse error with 400, as the JSON-RPC over HTTP convention has it (rmcp
+/// would answer 415).
+#[allow(clippy::result_large_err)]
+async fn checked_body(req: Request, max: u64) -> Result<Request, Response> {
+    if req.method() != axum::http::Method::POST {
+        return Ok(req);
+    }
+    let (parts, body) = req.into_parts();
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
+        return Err(error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "request body too large",
+        ));
+    };
+    let is_json = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().starts_with("application/json"));
+    if is_json && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
+        let body = json!({"jsonrpc": "2.0", "id": null,
+            "error": {"code": -32700, "message": "Parse error: the body is not valid JSON"}});
+        return Err(json_response(StatusCode::BAD_REQUEST, body));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
