@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Server, call, closed_port, emulator, error_code, mcp_http, ok, text};
-use serde_json::{Value, json};
+use serde_json::json;
 use trino_testkit::server::KnobSettings;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -18,10 +18,6 @@ fn conn(name: &str, port: u16) -> String {
     format!(
         "  {name}:\n    host: 127.0.0.1\n    port: {port}\n    user: analyst\n    catalog: tpch\n    schema: tiny\n"
     )
-}
-
-fn cols() -> Value {
-    json!([{"name": "n", "type": "bigint", "typeSignature": {"rawType": "bigint", "arguments": []}}])
 }
 
 /// A mock coordinator: POST answers QUEUED with a nextUri on itself (or `next`), GETs answer

@@ -43,6 +43,9 @@ connections:
       bearer_tokens: ["beta-token"]
 "#;
 
+/// What an attack is called, its body, its header changes and the status it must get.
+type Attack<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, u16);
+
 /// A live MCP session on one endpoint, driven with raw requests.
 struct Session {
     url: String,
@@ -139,7 +142,7 @@ async fn transport_attacks_get_the_right_status_and_run_no_tool() {
         "x".repeat(70_000)
     );
     let call = tool_call("alpha_trino_query");
-    let attacks: Vec<(&str, String, Vec<(&str, &str)>, u16)> = vec![
+    let attacks: Vec<Attack> = vec![
         ("no token", call.clone(), vec![("authorization", "")], 401),
         (
             "wrong token",
@@ -321,6 +324,34 @@ async fn transport_attacks_get_the_right_status_and_run_no_tool() {
     let (status, body) = alpha.post(tool_call("alpha_trino_query"), &[]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(prod.counters().statements, 2);
+
+    // Ending a session takes its token; then the session is gone (204, as clients expect).
+    let delete = |token: &'static str| {
+        http_client()
+            .delete(&alpha.url)
+            .bearer_auth(token)
+            .header("mcp-session-id", alpha.id.clone())
+            .send()
+    };
+    assert_eq!(
+        delete("beta-token")
+            .await
+            .expect("DELETE")
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(alpha.post(tool_call("alpha_trino_query"), &[]).await.0, 200);
+    assert_eq!(
+        delete("alpha-token")
+            .await
+            .expect("DELETE")
+            .status()
+            .as_u16(),
+        204
+    );
+    assert_eq!(alpha.post(tool_call("alpha_trino_query"), &[]).await.0, 404);
+    assert_eq!(prod.counters().statements, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -309,7 +309,12 @@ async fn mcp(rt: &Runtime, endpoint: &Endpoint, req: Request) -> Response {
         Ok(req) => req,
         Err(refusal) => return refusal,
     };
+    let is_delete = req.method() == axum::http::Method::DELETE;
     match endpoint.service.clone().oneshot(req).await {
+        // rmcp ends a session with 202; clients (the Python SDK) expect 200 or 204.
+        Ok(resp) if is_delete && resp.status() == StatusCode::ACCEPTED => {
+            StatusCode::NO_CONTENT.into_response()
+        }
         Ok(resp) => resp.map(Body::new),
         Err(never) => match never {},
     }
