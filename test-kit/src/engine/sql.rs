@@ -81,7 +81,7 @@ pub fn tokenize(sql: &str) -> Result<Vec<Tok>, TrinoError> {
             )
         })?;
     let index = LineIndex::new(sql);
-    Ok(tokens
+    let toks: Vec<Tok> = tokens
         .into_iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
         .map(|TokenWithSpan { token, span }| Tok {
@@ -91,7 +91,40 @@ pub fn tokenize(sql: &str) -> Result<Vec<Tok>, TrinoError> {
             end: index.offset(sql, span.end),
             token,
         })
-        .collect())
+        .collect();
+    digit_identifiers(&toks)?;
+    Ok(toks)
+}
+
+/// Trino lexes `123abc` (and `1e`) as one DIGIT_IDENTIFIER token and rejects it, where
+/// sqlparser reads a number and an alias.
+fn digit_identifiers(toks: &[Tok]) -> Result<(), TrinoError> {
+    let bad = |t: &Tok| {
+        TrinoError::new(
+            "SYNTAX_ERROR",
+            "identifiers must not start with a digit; surround the identifier with double quotes",
+        )
+        .at(t.line, t.col)
+    };
+    for (i, t) in toks.iter().enumerate() {
+        match &t.token {
+            Token::Word(w)
+                if w.quote_style.is_none() && w.value.starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                return Err(bad(t));
+            }
+            Token::Number(n, _) if !n.contains('.') => {
+                if let Some(next) = toks.get(i + 1)
+                    && next.start == t.end
+                    && matches!(&next.token, Token::Word(w) if w.quote_style.is_none())
+                {
+                    return Err(bad(t));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A cursor over the tokens of one statement.
@@ -384,5 +417,16 @@ mod tests {
             .unwrap();
         assert_eq!((from.line, from.col), (2, 1));
         assert_eq!(&sql[from.start..from.end], "FROM");
+    }
+
+    #[test]
+    fn identifiers_starting_with_a_digit_are_errors_as_in_trino() {
+        for bad in ["SELECT 123abc", "SELECT 1e", "SELECT 1 AS 2x", "SELECT 1e5x"] {
+            let e = tokenize(bad).map(|_| ()).expect_err(bad);
+            assert_eq!(e.name, "SYNTAX_ERROR", "{bad}");
+        }
+        for ok in ["SELECT 123 abc", "SELECT 1.5x", "SELECT 1e5", "SELECT 12 AS x", "SELECT \"1x\"", "SELECT 0x1F"] {
+            assert!(tokenize(ok).is_ok(), "{ok}");
+        }
     }
 }
