@@ -1,5 +1,6 @@
 //! `mcp-trino`: serve the tools over stdio (default) or HTTP, or check a configuration.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,10 +59,7 @@ fn main() -> ExitCode {
         bind: None,
     });
     match command {
-        Command::CheckConfig => {
-            println!("{}", cfg.redacted_pretty());
-            ExitCode::SUCCESS
-        }
+        Command::CheckConfig => check_config(&cfg),
         Command::Serve { transport, bind } => {
             init_logging();
             let runtime = match tokio::runtime::Runtime::new() {
@@ -74,10 +72,31 @@ fn main() -> ExitCode {
             match runtime.block_on(serve(cfg, transport, config_path, bind)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    tracing::error!("{e:#}");
+                    // Always on stderr: the log filter (MCP_TRINO_LOG) must not hide why the
+                    // server did not start.
+                    eprintln!("mcp-trino: {e:#}");
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+/// `check-config`: everything `serve` checks before serving, then the redacted configuration.
+fn check_config(cfg: &Config) -> ExitCode {
+    // The clients are built as `serve` builds them, so certificates are parsed the same way.
+    if let Err(e) = Clusters::from_config(cfg) {
+        eprintln!("mcp-trino: invalid configuration (1 problem):\n  - {e}");
+        return ExitCode::from(2);
+    }
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{}", cfg.redacted_pretty()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `check-config | head`: the reader went away; nothing is wrong with the config.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mcp-trino: cannot write the configuration: {e}");
+            ExitCode::FAILURE
         }
     }
 }

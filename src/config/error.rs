@@ -17,22 +17,42 @@ impl fmt::Display for ConfigError {
     }
 }
 
+/// At most this many problems are kept and reported; the rest are only counted (a file with
+/// 800 000 unknown keys must not produce 800 000 lines).
+pub const MAX_REPORTED: usize = 50;
+
 /// Every problem found while loading; `Display` prints a header and one problem per line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors {
+    /// The first problems (at most 50), in the order found.
     pub errors: Vec<ConfigError>,
+    /// Problems found beyond those in `errors` (counted, not kept).
+    pub omitted: usize,
 }
 
 impl ConfigErrors {
-    /// The problems as single lines, without the header.
+    /// The problems as single lines, without the header (and a last line counting the
+    /// problems not shown, if any).
     pub fn lines(&self) -> Vec<String> {
-        self.errors.iter().map(|e| e.to_string()).collect()
+        let mut lines: Vec<String> = self.errors.iter().map(|e| e.to_string()).collect();
+        if self.omitted > 0 {
+            lines.push(self.omitted_line());
+        }
+        lines
+    }
+
+    fn omitted_line(&self) -> String {
+        format!(
+            "... and {} more problem{} not shown",
+            self.omitted,
+            if self.omitted == 1 { "" } else { "s" }
+        )
     }
 }
 
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.errors.len();
+        let n = self.errors.len() + self.omitted;
         write!(
             f,
             "invalid configuration ({n} problem{}):",
@@ -40,6 +60,9 @@ impl fmt::Display for ConfigErrors {
         )?;
         for e in &self.errors {
             write!(f, "\n  - {e}")?;
+        }
+        if self.omitted > 0 {
+            write!(f, "\n  {}", self.omitted_line())?;
         }
         Ok(())
     }
@@ -50,7 +73,10 @@ impl std::error::Error for ConfigErrors {}
 /// Collector used while loading.
 #[derive(Default)]
 pub(crate) struct Errors {
+    /// The first [`MAX_REPORTED`] problems.
     list: Vec<ConfigError>,
+    /// Problems beyond those.
+    omitted: usize,
     /// Paths whose `${VAR}` expansion failed; checks that would only repeat the problem
     /// ("host is required") skip them.
     poisoned: HashSet<String>,
@@ -61,6 +87,10 @@ pub(crate) struct Errors {
 
 impl Errors {
     pub fn push(&mut self, location: impl Into<String>, message: impl Into<String>) {
+        if self.list.len() >= MAX_REPORTED {
+            self.omitted += 1;
+            return;
+        }
         self.list.push(ConfigError {
             location: location.into(),
             message: message.into(),
@@ -93,14 +123,17 @@ impl Errors {
     }
 
     pub fn into_errors(self) -> ConfigErrors {
-        ConfigErrors { errors: self.list }
+        ConfigErrors {
+            errors: self.list,
+            omitted: self.omitted,
+        }
     }
 
     pub fn into_result<T>(self, value: T) -> Result<T, ConfigErrors> {
         if self.list.is_empty() {
             Ok(value)
         } else {
-            Err(ConfigErrors { errors: self.list })
+            Err(self.into_errors())
         }
     }
 }

@@ -167,8 +167,9 @@ impl Fields {
         parsed.ok()
     }
 
-    /// A list of strings.
-    pub fn strings(&mut self, key: &str, errs: &mut Errors) -> Option<Vec<String>> {
+    /// A list of strings, each with its index in the list (items that are not strings are
+    /// reported and left out, so messages about the others must use these indexes).
+    pub fn strings(&mut self, key: &str, errs: &mut Errors) -> Option<Vec<(usize, String)>> {
         let items = match self.take(key)? {
             Value::Null => return None,
             Value::Sequence(items) => items,
@@ -184,7 +185,7 @@ impl Fields {
         for (i, item) in items.into_iter().enumerate() {
             let path = format!("{}[{i}]", self.path_of(key));
             match item {
-                Value::String(s) => out.push(s),
+                Value::String(s) => out.push((i, s)),
                 // Its `${VAR}` failed and was reported already.
                 Value::Null if errs.is_poisoned(&path) => {}
                 other => errs.push(

@@ -52,13 +52,22 @@
 //! # Checks
 //!
 //! Unknown fields anywhere, bad ports/booleans/timeouts/modes, missing host, a host with a
-//! scheme or port, a password or token over plain HTTP (inherited ones too), both password
-//! and token, a password without a user, unreadable or non-PEM certificate files,
-//! `client_cert` without `client_key`, certificates with `ssl: false`, unsafe or duplicate
-//! (ignoring case) names, an unknown `default_connection`, `transport` or `auth` without
-//! `endpoint`, `endpoint: true` on a reserved name, `user_*` modes without catalog and
-//! schema, control characters in values sent as headers. Every problem found is reported at
-//! once ([`ConfigErrors`]); no message contains a secret.
+//! scheme or port, a host that is neither an IP address nor a possible DNS name (at most 253
+//! characters, labels of 1 to 63), a password or token over plain HTTP (inherited ones too),
+//! both password and token, a password without a user, a basic-auth user with a colon or
+//! password with a control character (RFC 7617), a token or reload token that is not
+//! printable ASCII without spaces (it travels in a header), unreadable or non-PEM
+//! certificate files, `client_cert` without `client_key`, certificates with `ssl: false`,
+//! unsafe or duplicate (ignoring case) names, an unknown `default_connection`, `transport` or
+//! `auth` without `endpoint`, `endpoint: true` on a reserved name, `user_*` modes without
+//! catalog and schema, control characters in values sent as headers. Every problem found is
+//! reported at once ([`ConfigErrors`], the first 50 and a count of the rest); no message
+//! contains a secret, nor a value the YAML parser quotes.
+//!
+//! Before parsing, a file over 16 MiB, or with `[`/`{` nested more than 64 levels deep (the
+//! parser's time grows with the square of that nesting), is refused. `mcp-trino
+//! check-config` also builds each connection's client as `serve` does, so certificate
+//! contents are checked there too; `config::load` only checks that they are PEM files.
 
 mod env;
 mod error;
@@ -236,16 +245,34 @@ pub fn load(
 ) -> Result<Config, ConfigErrors> {
     match file {
         None => build(None, env),
-        Some(path) => match std::fs::read_to_string(path) {
+        Some(path) => match read_file(path) {
             Ok(text) => build(Some((&text, path.parent())), env),
-            Err(e) => Err(ConfigErrors {
+            Err(message) => Err(ConfigErrors {
                 errors: vec![ConfigError {
                     location: format!("config file {}", path.display()),
-                    message: format!("cannot read: {e}"),
+                    message,
                 }],
+                omitted: 0,
             }),
         },
     }
+}
+
+/// The file's text; never more than [`file::MAX_FILE_BYTES`] are read.
+fn read_file(path: &Path) -> Result<String, String> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| format!("cannot read: {e}");
+    let limit = file::MAX_FILE_BYTES as u64;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > limit {
+        return Err(file::too_big_message());
+    }
+    String::from_utf8(bytes).map_err(|_| "cannot read: stream did not contain valid UTF-8".into())
 }
 
 /// [`load`] with the file's text given directly; relative paths resolve against `base_dir`.
@@ -337,7 +364,7 @@ fn build(
             "default_connection",
             format!(
                 "names {}, which is not a configured connection (configured: {})",
-                fields::shown(&default_name),
+                errs.show("default_connection", &default_name),
                 names.join(", ")
             ),
         );

@@ -27,12 +27,14 @@ pub(crate) struct RawConnection {
     pub access_mode: Option<AccessMode>,
     pub endpoint: Option<bool>,
     pub transport: Option<Transport>,
-    pub bearer_tokens: Option<Vec<String>>,
+    /// With their indexes in the written list.
+    pub bearer_tokens: Option<Vec<(usize, String)>>,
     pub limits: RawLimits,
     pub ca_cert: Option<PathBuf>,
     pub client_cert: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
-    pub client_tags: Option<Vec<String>>,
+    /// With their indexes in the written list.
+    pub client_tags: Option<Vec<(usize, String)>>,
     pub session_properties: Option<Vec<(String, String)>>,
     /// Credentials come from the primary unless set here (additional servers, seed 000).
     pub inherits: bool,

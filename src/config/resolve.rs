@@ -8,7 +8,7 @@ use super::error::Errors;
 use super::fields::shown;
 use super::raw::RawConnection;
 use super::secret::Secret;
-use super::server::{EndpointAuth, checked_tokens};
+use super::server::{EndpointAuth, checked_tokens, valid_bearer_token};
 use super::{Connection, Limits};
 
 pub const DEFAULT_TIMEOUT_SECS: u32 = 120;
@@ -117,6 +117,31 @@ pub(crate) fn resolve_connection(
             "a password is set but user is not; password authentication needs a user name",
         );
     }
+    // HTTP basic authentication sends `user:password` (RFC 7617): the user may not contain a
+    // colon, and neither may contain a control character.
+    if password.is_some() && user.as_deref().is_some_and(|u| u.contains(':')) {
+        errs.push(
+            &at,
+            "user contains a colon, which HTTP basic authentication cannot carry with a \
+             password (RFC 7617)",
+        );
+    }
+    if password.as_deref().is_some_and(has_control) {
+        errs.push(
+            &at,
+            "password contains a control character (a line break from a secret file?); \
+             HTTP basic authentication cannot carry it",
+        );
+    }
+    // The token travels as `Authorization: Bearer <token>`; a header cannot carry a line
+    // break or other control character (the request would go without it).
+    if token.as_deref().is_some_and(|t| !valid_bearer_token(t)) {
+        errs.push(
+            &at,
+            "token must be printable ASCII without spaces or control characters (a line \
+             break from a secret file?); it is sent in an HTTP header",
+        );
+    }
 
     let endpoint = raw.endpoint.unwrap_or(false);
     if raw.transport.is_some() && !endpoint {
@@ -194,7 +219,7 @@ pub(crate) fn resolve_connection(
         errs.push(&at, "source must not be empty");
     }
     let client_tags = raw.client_tags.unwrap_or_default();
-    for (i, tag) in client_tags.iter().enumerate() {
+    for (i, tag) in &client_tags {
         if tag.is_empty() || tag.contains(',') {
             errs.push(
                 &at,
@@ -202,6 +227,7 @@ pub(crate) fn resolve_connection(
             );
         }
     }
+    let client_tags: Vec<String> = client_tags.into_iter().map(|(_, t)| t).collect();
     let mut session_properties = BTreeMap::new();
     for (k, v) in raw.session_properties.unwrap_or_default() {
         if !valid_property_name(&k) {
@@ -287,6 +313,40 @@ fn check_host(host: &str) -> Result<(), String> {
     }
     if host.matches(':').count() == 1 {
         return Err("must not include a port; use port instead".into());
+    }
+    check_host_name(host)
+}
+
+/// An IP address, or a DNS name that can exist: at most 253 characters, labels (the parts
+/// between dots) of 1 to 63. International names are measured in their ASCII form.
+fn check_host_name(host: &str) -> Result<(), String> {
+    const NOT_A_HOST: &str = "must be a host name or an IP address";
+    let parsed = if host.contains(':') {
+        url::Host::parse(&format!("[{host}]"))
+    } else {
+        url::Host::parse(host)
+    };
+    let name = match parsed {
+        Ok(url::Host::Domain(name)) => name,
+        Ok(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => return Ok(()),
+        Err(_) => return Err(NOT_A_HOST.into()),
+    };
+    let name = name.strip_suffix('.').unwrap_or(&name);
+    if name.len() > 253 {
+        return Err(format!(
+            "is {} characters long; a DNS name has at most 253",
+            name.len()
+        ));
+    }
+    if name
+        .split('.')
+        .any(|label| label.is_empty() || label.len() > 63)
+    {
+        return Err(
+            "has an empty label or one longer than 63 characters (labels are the parts \
+             between dots); no DNS name can have it"
+                .into(),
+        );
     }
     Ok(())
 }

@@ -96,11 +96,12 @@ pub(crate) fn read_server(mut f: Fields, errs: &mut Errors) -> ServerConfig {
             ),
         }
     }
-    if let Some(hosts) = f.strings("allowed_hosts", errs) {
-        s.allowed_hosts = hosts;
+    let hosts = f.strings("allowed_hosts", errs);
+    if let Some(hosts) = &hosts {
+        s.allowed_hosts = hosts.iter().map(|(_, h)| h.clone()).collect();
     }
     if let Some(origins) = f.strings("allowed_origins", errs) {
-        s.allowed_origins = origins;
+        s.allowed_origins = origins.into_iter().map(|(_, o)| o).collect();
     }
     if let Some(compose) = f.string("compose", errs) {
         match compose.parse() {
@@ -139,6 +140,11 @@ pub(crate) fn read_server(mut f: Fields, errs: &mut Errors) -> ServerConfig {
                 "is required when the reload endpoint is enabled",
             );
         }
+        // It is presented as `Authorization: Bearer`; a line break (say, from a secret file)
+        // would make a token no request can carry.
+        if token.as_deref().is_some_and(|t| !valid_bearer_token(t)) {
+            errs.push(r.at("token"), BEARER_TOKEN_RULE);
+        }
         s.reload_endpoint.token = token.map(Secret::new);
         r.finish(errs);
     }
@@ -150,7 +156,7 @@ pub(crate) fn read_server(mut f: Fields, errs: &mut Errors) -> ServerConfig {
         s.auth.bearer_tokens = checked_tokens(tokens, &a.at("bearer_tokens"), errs);
         a.finish(errs);
     }
-    for (i, h) in s.allowed_hosts.iter().enumerate() {
+    for (i, h) in hosts.iter().flatten() {
         if h.trim().is_empty() || h.contains(['/', ' ', '@']) {
             errs.push(
                 format!("{}[{i}]", f.at("allowed_hosts")),
@@ -165,15 +171,26 @@ pub(crate) fn read_server(mut f: Fields, errs: &mut Errors) -> ServerConfig {
     s
 }
 
-/// Bearer tokens must be non-empty and printable ASCII (they travel in a header).
-pub(crate) fn checked_tokens(tokens: Vec<String>, at: &str, errs: &mut Errors) -> Vec<Secret> {
+/// What [`valid_bearer_token`] asks, for messages.
+pub(crate) const BEARER_TOKEN_RULE: &str =
+    "a bearer token must be non-empty printable ASCII without spaces";
+
+/// Non-empty printable ASCII without spaces: what an `Authorization: Bearer` header carries.
+pub(crate) fn valid_bearer_token(t: &str) -> bool {
+    !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Bearer tokens must be non-empty and printable ASCII (they travel in a header). Each comes
+/// with its index in the written list.
+pub(crate) fn checked_tokens(
+    tokens: Vec<(usize, String)>,
+    at: &str,
+    errs: &mut Errors,
+) -> Vec<Secret> {
     let mut out = Vec::with_capacity(tokens.len());
-    for (i, t) in tokens.into_iter().enumerate() {
-        if t.is_empty() || !t.bytes().all(|b| b.is_ascii_graphic()) {
-            errs.push(
-                format!("{at}[{i}]"),
-                "a bearer token must be non-empty printable ASCII without spaces",
-            );
+    for (i, t) in tokens {
+        if !valid_bearer_token(&t) {
+            errs.push(format!("{at}[{i}]"), BEARER_TOKEN_RULE);
         } else {
             out.push(Secret::new(t));
         }

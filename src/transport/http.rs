@@ -519,10 +519,15 @@ async fn health_loop(app: Arc<App>) {
     }
 }
 
-/// Re-read the configuration; an invalid one keeps the old running.
-fn reload(app: &App) -> Result<Vec<String>, String> {
-    let cfg = config::load(app.config_path.as_deref(), &config::process_env)
-        .map_err(|e| e.to_string())?;
+/// Re-read the configuration; an invalid one keeps the old running. Reading and parsing
+/// run on a blocking thread, so a slow file never stalls the runtime serving calls.
+async fn reload(app: &App) -> Result<Vec<String>, String> {
+    let path = app.config_path.clone();
+    let cfg =
+        tokio::task::spawn_blocking(move || config::load(path.as_deref(), &config::process_env))
+            .await
+            .map_err(|e| format!("reading the configuration failed: {e}"))?
+            .map_err(|e| e.to_string())?;
     let old = app.runtime();
     if cfg.server.bind != old.cfg.server.bind {
         tracing::warn!("server.bind changed; it takes effect at the next start");
@@ -553,7 +558,7 @@ async fn reload_on_sighup(app: Arc<App>) {
                 _ = app.shutdown.cancelled() => return,
                 got = hup.recv() => if got.is_none() { return },
             }
-            if let Err(e) = reload(&app) {
+            if let Err(e) = reload(&app).await {
                 tracing::error!("reload failed, keeping the running configuration:\n{e}");
             }
         }
@@ -577,7 +582,7 @@ async fn reload_request(State(app): State<Arc<App>>, headers: HeaderMap) -> Resp
     if !ok {
         return unauthorized();
     }
-    match reload(&app) {
+    match reload(&app).await {
         Ok(names) => json_response(
             StatusCode::OK,
             json!({"reloaded": true, "connections": names}),

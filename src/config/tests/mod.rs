@@ -3,6 +3,7 @@
 
 mod env_vars;
 mod file_layouts;
+mod hostile;
 mod redaction;
 mod validation;
 
