@@ -579,11 +579,17 @@ async fn read_results(
             }
         }
     }
+    decode_page(&body, query_id)
+}
+
+/// A whole page body: blank is retryable (the same token replays the page); an HTML page,
+/// bad JSON or a document of the wrong shape is not.
+fn decode_page(body: &[u8], query_id: Option<&str>) -> Result<QueryResults, Fault> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Fault::Retry("empty response".into()));
     }
-    serde_json::from_slice::<QueryResults>(&body).map_err(|e| {
-        let message = if looks_like_html(&body) {
+    serde_json::from_slice::<QueryResults>(body).map_err(|e| {
+        let message = if looks_like_html(body) {
             "the coordinator answered with an HTML page instead of JSON (a proxy or gateway error?)"
                 .to_string()
         } else {
@@ -597,6 +603,13 @@ async fn read_results(
             query_id: query_id.map(str::to_string),
         })
     })
+}
+
+/// [`decode_page`] of a first response, with the error the call would end with. Not an API:
+/// for the fuzz targets in `fuzz/` (as `trino::decode_page`).
+#[doc(hidden)]
+pub fn decode_page_for_fuzzing(body: &[u8]) -> Result<QueryResults, ClientError> {
+    decode_page(body, None).map_err(|f| f.into_error(None))
 }
 
 trait ClassifyText {

@@ -8,6 +8,8 @@ mod health;
 mod protocol;
 mod tls;
 
+#[doc(hidden)]
+pub use client::decode_page_for_fuzzing as decode_page;
 pub use client::{Call, Finished, RowSink, TrinoClient, drain_cancels};
 pub use error::{ClientError, QueryFailure};
 pub use health::Health;

@@ -11,6 +11,7 @@
 mod conformance;
 mod demo;
 mod docker;
+mod fuzz;
 mod procs;
 mod python;
 
@@ -64,6 +65,13 @@ enum Cmd {
         bless: bool,
         #[arg(long)]
         filter: Option<String>,
+    },
+    /// Run each cargo-fuzz target of `fuzz/` for a bounded time (nightly; installs cargo-fuzz
+    /// if missing); fails with the input of a crash.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
     },
     /// A stdio proxy that alters some answers of the server it runs (tests of the runner).
     #[command(hide = true)]
@@ -126,6 +134,7 @@ fn main() {
             },
             true,
         ),
+        Cmd::Fuzz { seconds } => fuzz::run(seconds),
         Cmd::ConformanceAlter { command } => conformance::alter::run(&command),
     };
     if let Err(e) = result {
@@ -217,6 +226,9 @@ fn e2e(no_clients: bool) -> anyhow::Result<()> {
             )
         })?;
         s.step("golden conformance (stdio, HTTP)", conformance::e2e)?;
+        s.step("fuzz: policy, config, Trino pages (20 s each)", || {
+            fuzz::run(20)
+        })?;
         if !no_clients {
             s.step("emulator vs official Trino clients", emulator_client_checks)?;
             s.step("demo stack vs official MCP client", || {

@@ -1,0 +1,1 @@
+SELECT extract(YEAR FROM o.orderdate) FROM orders o

@@ -1,0 +1,1 @@
+SELECT * FROM t AS session WHERE session.id = 1

@@ -1,0 +1,1 @@
+SHOW STATS FOR (SELECT * FROM orders WHERE x > 1)

@@ -1,0 +1,1 @@
+EXPLAIN CALL system.runtime.kill_query('x')

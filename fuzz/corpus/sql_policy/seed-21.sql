@@ -1,0 +1,1 @@
+WITH q AS (SELECT * FROM TABLE(pg.system.query(query => 'x'))) SELECT * FROM q

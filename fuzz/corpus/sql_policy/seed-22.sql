@@ -1,0 +1,1 @@
+EXPLAIN SELECT * FROM TABLE(pg.system.query(query => 'x'))

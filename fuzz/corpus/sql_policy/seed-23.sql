@@ -1,0 +1,1 @@
+RESET SESSION query_max_run_time

@@ -1,0 +1,1 @@
+WITH FUNCTION f() RETURNS int RETURN 1 SESSION query_max_run_time = '1h' SELECT f()

@@ -1,0 +1,1 @@
+SELECT * FROM TABLE(exclude_columns(input => TABLE(tpch.tiny.nation), columns => DESCRIPTOR(a)))

@@ -1,0 +1,1 @@
+MERGE INTO orders t USING tpch.tiny.nation s ON t.id = s.id WHEN MATCHED THEN DELETE

@@ -1,0 +1,1 @@
+SELECT * FROM TABLE(sequence(start => 1, stop => 10))

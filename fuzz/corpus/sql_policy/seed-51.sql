@@ -1,0 +1,1 @@
+ınsert into t values (1)

@@ -1,0 +1,1 @@
+COMMENT ON COLUMN hive.sales.t.c IS 'x'
