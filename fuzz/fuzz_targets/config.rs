@@ -18,8 +18,9 @@
 //! - no error (location or message) contains any part of the secret;
 //! - a configuration that loads keeps the documented rules (unique valid names, an existing
 //!   default, no credentials over plain HTTP, no password without a user, user modes with
-//!   catalog and schema, no control characters in header values, ...), and when the secret
-//!   can only be in secret fields, neither `redacted_json` nor `Debug` shows it.
+//!   catalog and schema, no control characters in header values, ...), its Trino client can
+//!   be built (as `serve` does; connections with certificate files aside), and when the
+//!   secret can only be in secret fields, neither `redacted_json` nor `Debug` shows it.
 //!
 //! Inputs that contain the marker themselves are skipped, and certificate paths are
 //! replaced by files of a scratch folder: the loader reads them, and fuzz input must not
@@ -32,6 +33,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use mcp_trino::config::{self, Config, ConfigErrors, RESERVED_NAMES};
+use mcp_trino::trino::TrinoClient;
 use serde_norway::Value as Yaml;
 
 const SECRET: &str = "S3CRET-fuzz-value";
@@ -192,6 +194,12 @@ fn check_config(config: &Config, secret_only_in_secret_fields: bool) {
             );
         }
         assert!(!c.source.trim().is_empty(), "{n}: empty source");
+        // `serve` builds a client from each connection: one that loads must not fail there
+        // (certificate files aside: the loader only looks for a PEM header in them).
+        let no_files = c.ca_cert.is_none() && c.client_cert.is_none() && c.client_key.is_none();
+        if no_files && let Err(e) = TrinoClient::new(c, Vec::new()) {
+            panic!("{n}: loads, but its client cannot be built: {e}");
+        }
     }
     if config.server.reload_endpoint.enabled {
         assert!(config.server.reload_endpoint.token.is_some());

@@ -82,9 +82,10 @@ fn check_lexer(sql: &str, spans: Option<&[Range<usize>]>) {
         );
         let token = &sql[r.clone()];
         let alone = token_spans(token);
+        let whole = 0..token.len();
         assert_eq!(
             alone.as_deref(),
-            Some(&[0..token.len()][..]),
+            Some(std::slice::from_ref(&whole)),
             "token {token:?} of {sql:?} does not lex alone as itself"
         );
         prev = r.end;
