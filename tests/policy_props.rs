@@ -313,17 +313,23 @@ fn within(limit: Duration, what: &str, f: impl FnOnce()) {
 
 #[test]
 fn deep_nesting_is_fine() {
-    let depth = 10_000;
+    // Up to the bound, nesting is accepted (and fast); beyond it, refused (and fast).
+    let depth = mcp_trino::policy::MAX_NESTING;
     let sql = format!("SELECT {}1{}", "(".repeat(depth), ")".repeat(depth));
-    within(Duration::from_secs(5), "10,000 nested parentheses", || {
+    let query = format!("{}SELECT * FROM t{}", "(".repeat(depth), ")".repeat(depth));
+    within(Duration::from_secs(5), "nesting at the bound", || {
         for mode in AccessMode::ALL {
             assert_eq!(verdict(mode, &sql), Ok(StatementKind::Query));
+            assert_eq!(verdict(mode, &query), Ok(StatementKind::Query));
         }
     });
+    let depth = 10_000;
+    let sql = format!("SELECT {}1{}", "(".repeat(depth), ")".repeat(depth));
     let query = format!("{}SELECT * FROM t{}", "(".repeat(depth), ")".repeat(depth));
-    within(Duration::from_secs(5), "10,000 parenthesised query", || {
+    within(Duration::from_secs(5), "10,000 nested parentheses", || {
         for mode in AccessMode::ALL {
-            assert_eq!(verdict(mode, &query), Ok(StatementKind::Query));
+            assert_eq!(verdict(mode, &sql), Err(RefusalCode::InvalidSql));
+            assert_eq!(verdict(mode, &query), Err(RefusalCode::InvalidSql));
         }
     });
     let unbalanced = format!("SELECT * FROM {}", "(".repeat(depth));
