@@ -421,11 +421,23 @@ mod tests {
 
     #[test]
     fn identifiers_starting_with_a_digit_are_errors_as_in_trino() {
-        for bad in ["SELECT 123abc", "SELECT 1e", "SELECT 1 AS 2x", "SELECT 1e5x"] {
+        for bad in [
+            "SELECT 123abc",
+            "SELECT 1e",
+            "SELECT 1 AS 2x",
+            "SELECT 1e5x",
+        ] {
             let e = tokenize(bad).map(|_| ()).expect_err(bad);
             assert_eq!(e.name, "SYNTAX_ERROR", "{bad}");
         }
-        for ok in ["SELECT 123 abc", "SELECT 1.5x", "SELECT 1e5", "SELECT 12 AS x", "SELECT \"1x\"", "SELECT 0x1F"] {
+        for ok in [
+            "SELECT 123 abc",
+            "SELECT 1.5x",
+            "SELECT 1e5",
+            "SELECT 12 AS x",
+            "SELECT \"1x\"",
+            "SELECT 0x1F",
+        ] {
             assert!(tokenize(ok).is_ok(), "{ok}");
         }
     }
