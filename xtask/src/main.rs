@@ -8,6 +8,7 @@
 //! - `conformance` / `golden [--bless]`: the golden suite of `fixtures/golden/` against any
 //!   MCP server, or regenerate it from ours.
 
+mod bench;
 mod conformance;
 mod demo;
 mod docker;
@@ -65,6 +66,13 @@ enum Cmd {
         bless: bool,
         #[arg(long)]
         filter: Option<String>,
+    },
+    /// Benchmarks of paging and formatting against their limits and other servers (release
+    /// builds); prints a table of figures and targets, writes benches/RESULTS.md.
+    Bench {
+        /// Fewer rounds and shorter windows (under 10 minutes on 2 cores, builds aside).
+        #[arg(long)]
+        quick: bool,
     },
     /// Run each cargo-fuzz target of `fuzz/` for a bounded time (nightly; installs cargo-fuzz
     /// if missing); fails with the input of a crash.
@@ -134,6 +142,7 @@ fn main() {
             },
             true,
         ),
+        Cmd::Bench { quick } => bench::run(quick),
         Cmd::Fuzz { seconds } => fuzz::run(seconds),
         Cmd::ConformanceAlter { command } => conformance::alter::run(&command),
     };
