@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use mcp_trino::config::{self, Connection};
-use mcp_trino::trino::{Call, ClientError, Column, RowSink, TrinoClient};
+use mcp_trino::trino::{Call, ClientError, Column, RowSink, Stats, TrinoClient};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use trino_testkit::server::{AuthConfig, KnobSettings, TlsMaterial};
@@ -241,4 +241,66 @@ async fn health_reports_a_cluster_that_is_down_and_comes_back() {
     let h = client.health(Duration::ZERO).await;
     assert!(!h.available);
     assert_eq!(h.reason.as_deref(), Some("connection refused"));
+}
+
+/// Wants `stop_at` rows and, when `hint`, tells the client so; takes the whole first page
+/// of rows (a page ends with a `progress` call) and stops at the next one.
+struct PageSizes {
+    stop_at: usize,
+    hint: bool,
+    rows: usize,
+    pages: Vec<usize>,
+    in_page: usize,
+}
+
+impl RowSink for PageSizes {
+    fn columns(&mut self, _: &[Column]) {}
+    fn row(&mut self, _: Vec<Value>) -> bool {
+        if !self.pages.is_empty() {
+            return false;
+        }
+        self.rows += 1;
+        self.in_page += 1;
+        true
+    }
+    fn progress(&mut self, _: &Stats) {
+        if self.in_page > 0 {
+            self.pages.push(std::mem::take(&mut self.in_page));
+        }
+    }
+    fn rows_wanted(&self) -> Option<usize> {
+        self.hint.then(|| self.stop_at.saturating_sub(self.rows))
+    }
+}
+
+#[tokio::test]
+async fn pages_are_asked_no_larger_than_the_rows_still_wanted() {
+    // Trino's default page (1 MB of JSON) holds over 10,000 rows of this table; a sink that
+    // wants 1,001 rows gets pages sized for them (`targetResultSize`), so the cluster does
+    // not produce, and we do not parse, ten times what is read.
+    let e = emulator(|_| {}).await;
+    let client = TrinoClient::new(&connection(&e, &[]), vec![]).expect("client");
+    let mut first_pages = Vec::new();
+    for hint in [false, true] {
+        let mut sink = PageSizes {
+            stop_at: 1001,
+            hint,
+            rows: 0,
+            pages: Vec::new(),
+            in_page: 0,
+        };
+        let done = client
+            .run(call("SELECT * FROM synthetic.default.numbers"), &mut sink)
+            .await
+            .expect("query");
+        assert!(done.stopped_early);
+        first_pages.push(sink.pages.first().copied().unwrap_or_default());
+    }
+    assert!(first_pages[0] > 10_000, "default page: {first_pages:?}");
+    assert!(
+        (1001..4000).contains(&first_pages[1]),
+        "sized page: {first_pages:?}"
+    );
+    assert_eq!(e.counters().cancels, 2);
+    e.stop().await;
 }

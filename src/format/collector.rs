@@ -171,6 +171,18 @@ impl RowSink for Collector {
         self.rows.push(row);
         true
     }
+
+    fn rows_wanted(&self) -> Option<usize> {
+        // One past the limit: that row tells the result was cut.
+        Some((self.limit + 1).saturating_sub(self.rows.len()))
+    }
+
+    fn bytes_wanted(&self) -> Option<usize> {
+        Some(
+            self.budget
+                .saturating_sub(self.text.len().saturating_add(self.reserve)),
+        )
+    }
 }
 
 /// `QueryOutput`: columns with Trino's type text, rows as objects in column order, stats.

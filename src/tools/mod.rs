@@ -223,4 +223,8 @@ impl RowSink for Rows {
         self.rows.push(row);
         true
     }
+
+    fn rows_wanted(&self) -> Option<usize> {
+        Some((self.max + 1).saturating_sub(self.rows.len()))
+    }
 }

@@ -193,4 +193,12 @@ impl RowSink for WithProgress<'_> {
             p(stats);
         }
     }
+
+    fn rows_wanted(&self) -> Option<usize> {
+        self.inner.rows_wanted()
+    }
+
+    fn bytes_wanted(&self) -> Option<usize> {
+        self.inner.bytes_wanted()
+    }
 }

@@ -36,6 +36,48 @@ pub trait RowSink: Send {
     fn row(&mut self, row: Vec<Value>) -> bool;
     /// Trino's statistics after each page, for progress reporting.
     fn progress(&mut self, _stats: &Stats) {}
+    /// How many more rows the sink will take (one past a row limit, to see that the result
+    /// was cut); `None`: all of them.
+    fn rows_wanted(&self) -> Option<usize> {
+        None
+    }
+    /// How many more bytes of rows the sink will take; `None`: no bound.
+    fn bytes_wanted(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// Trino's default page size (`targetResultSize`): pages are never asked to be larger.
+const DEFAULT_PAGE_BYTES: usize = 1 << 20;
+/// Smallest page asked for, so a wrong guess costs few extra round trips.
+const MIN_PAGE_BYTES: usize = 16 << 10;
+/// Row size assumed before the first rows arrive.
+const GUESSED_ROW_BYTES: usize = 128;
+
+/// The `targetResultSize` to ask for: no more than the sink still wants (with a quarter to
+/// spare), so a cluster does not produce, and we do not parse, rows past a limit or a byte
+/// budget. `None` keeps Trino's default.
+fn page_target(
+    rows: Option<usize>,
+    bytes: Option<usize>,
+    row_bytes: Option<usize>,
+) -> Option<usize> {
+    let per_row = row_bytes.unwrap_or(GUESSED_ROW_BYTES).max(1);
+    let by_rows = rows.map(|r| r.saturating_mul(per_row));
+    let want = by_rows.into_iter().chain(bytes).min()?;
+    let target = want.saturating_add(want / 4);
+    (target < DEFAULT_PAGE_BYTES).then_some(target.max(MIN_PAGE_BYTES))
+}
+
+/// `uri` with `targetResultSize` (only executing pages take it).
+fn with_page_target(mut uri: Url, target: Option<usize>) -> Url {
+    if let Some(t) = target
+        && uri.path().starts_with("/v1/statement/executing/")
+    {
+        uri.query_pairs_mut()
+            .append_pair("targetResultSize", &format!("{t}B"));
+    }
+    uri
 }
 
 /// One statement to run.
@@ -162,6 +204,8 @@ impl TrinoClient {
             next_uri: None,
         };
         let mut columns: Option<Vec<Column>> = None;
+        // Rows and body bytes of the data pages so far: the row size behind `page_target`.
+        let (mut seen_rows, mut seen_bytes) = (0usize, 0usize);
         let mut page = first;
         loop {
             if let Some(e) = page.error.take() {
@@ -183,6 +227,8 @@ impl TrinoClient {
             }
             let mut stopped = false;
             if let Some(data) = page.data.take() {
+                seen_rows += data.len();
+                seen_bytes += page.body_bytes;
                 if columns.is_none() {
                     return Err(guard
                         .fail("the coordinator sent rows before columns".into())
@@ -216,8 +262,10 @@ impl TrinoClient {
                 guard.cancel_now().await;
                 return Ok(done);
             }
+            let row_bytes = (seen_rows > 0).then(|| seen_bytes / seen_rows);
+            let target = page_target(sink.rows_wanted(), sink.bytes_wanted(), row_bytes);
             let next = match self.same_origin(&next) {
-                Some(u) => u,
+                Some(u) => with_page_target(u, target),
                 None => {
                     guard.next_uri = None;
                     let msg = "the coordinator sent a nextUri on another scheme, host or port; refusing to follow it";
@@ -588,7 +636,7 @@ fn decode_page(body: &[u8], query_id: Option<&str>) -> Result<QueryResults, Faul
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Fault::Retry("empty response".into()));
     }
-    serde_json::from_slice::<QueryResults>(body).map_err(|e| {
+    let mut page = serde_json::from_slice::<QueryResults>(body).map_err(|e| {
         let message = if looks_like_html(body) {
             "the coordinator answered with an HTML page instead of JSON (a proxy or gateway error?)"
                 .to_string()
@@ -602,7 +650,9 @@ fn decode_page(body: &[u8], query_id: Option<&str>) -> Result<QueryResults, Faul
             message,
             query_id: query_id.map(str::to_string),
         })
-    })
+    })?;
+    page.body_bytes = body.len();
+    Ok(page)
 }
 
 /// [`decode_page`] of a first response, with the error the call would end with. Not an API:
@@ -723,6 +773,39 @@ mod tests {
         assert_eq!(parse_duration_secs("2m"), Some(120));
         assert_eq!(parse_duration_secs("1.5h"), Some(5400));
         assert_eq!(parse_duration_secs("soon"), None);
+    }
+
+    #[test]
+    fn page_targets() {
+        // Nothing bounded, or bounds past Trino's default: the default.
+        assert_eq!(page_target(None, None, None), None);
+        assert_eq!(page_target(Some(100_000), None, Some(100)), None);
+        // 1,001 rows of 80 bytes, a quarter to spare.
+        assert_eq!(page_target(Some(1001), None, Some(80)), Some(100_100));
+        // Before any row: the guessed size.
+        assert_eq!(page_target(Some(1001), None, None), Some(1001 * 160));
+        // The byte bound when it is the smaller; never under the floor.
+        assert_eq!(
+            page_target(Some(1001), Some(40_000), Some(80)),
+            Some(50_000)
+        );
+        assert_eq!(
+            page_target(Some(1), Some(10), Some(80)),
+            Some(MIN_PAGE_BYTES)
+        );
+        assert_eq!(page_target(Some(0), None, Some(0)), Some(MIN_PAGE_BYTES));
+    }
+
+    #[test]
+    fn page_target_only_on_executing_pages() {
+        let exec = Url::parse("http://c:8080/v1/statement/executing/q/s/3").unwrap();
+        assert_eq!(
+            with_page_target(exec.clone(), Some(20_000)).as_str(),
+            "http://c:8080/v1/statement/executing/q/s/3?targetResultSize=20000B"
+        );
+        assert_eq!(with_page_target(exec.clone(), None), exec);
+        let queued = Url::parse("http://c:8080/v1/statement/queued/q/s/1").unwrap();
+        assert_eq!(with_page_target(queued.clone(), Some(20_000)), queued);
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub struct QueryResults {
     pub update_type: Option<String>,
     #[serde(default)]
     pub update_count: Option<i64>,
+    /// Size of the page's JSON body (not a field of the document).
+    #[serde(skip)]
+    pub body_bytes: usize,
 }
 
 /// A result column: its name and Trino's full type text (`varchar(25)`, `decimal(10, 2)`).
