@@ -25,17 +25,21 @@ impl Process {
     pub fn start_with_env(bin: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let mut cmd = Command::new(bin);
         cmd.args(args)
-            .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .env("RUST_LOG", "warn")
             .env("MCP_TRINO_LOG", "warn");
         for (k, v) in env {
             cmd.env(k, v);
         }
-        let mut child = cmd
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let stdout = child.stdout.take().context("emulator stdout")?;
+        Self::spawn(cmd)
+    }
+
+    /// Start a prepared command (its stdout is taken over) and wait for its readiness line.
+    pub fn spawn(mut cmd: Command) -> anyhow::Result<Self> {
+        let name = cmd.get_program().to_string_lossy().into_owned();
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+        let mut child = cmd.spawn().with_context(|| format!("starting {name}"))?;
+        let stdout = child.stdout.take().context("child stdout")?;
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
@@ -49,14 +53,24 @@ impl Process {
             Ok(l) => l,
             Err(_) => {
                 let _ = child.kill();
-                bail!("{} did not report readiness within 60 s", bin.display());
+                let _ = child.wait();
+                bail!("{name} did not report readiness within 60 s");
             }
         };
         let url = line
             .split_once(" listening on ")
             .map(|(_, u)| u.trim().to_string())
-            .with_context(|| format!("unexpected first line from {}: {line}", bin.display()))?;
+            .with_context(|| format!("unexpected first line from {name}: {line}"))?;
         Ok(Process { child, url })
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The port of `url`.
+    pub fn port(&self) -> &str {
+        self.url.rsplit(':').next().unwrap_or_default()
     }
 }
 
