@@ -4,6 +4,8 @@
     peer_bench.py setup [--venvs DIR]
     peer_bench.py run --emulator-url http://127.0.0.1:PORT --ours-bin target/debug/mcp-trino \
                       [--quick] [--out results.json]
+    peer_bench.py spec --emulator-url http://127.0.0.1:PORT --ours-bin target/release/mcp-trino \
+                       --out-dir DIR
 
 See benches/peers/README.md. `setup` only needs the standard library; `run` needs the official
 Python MCP client (`mcp==2.3.0`) and re-executes itself with the client venv made by `setup`.
@@ -299,7 +301,9 @@ class Server:
     def stdio(self) -> tuple[str, list[str], dict[str, str]]:
         raise NotImplementedError
 
-    def http(self, port: int) -> tuple[list[str], dict[str, str], str]:
+    def http(self, port: int, port2: int | None = None) -> tuple[list[str], dict[str, str], str]:
+        """argv, environment and MCP URL of the HTTP server on `port` (`port2`: a second port,
+        for a peer that needs one)."""
         raise NotImplementedError
 
     def call_args(self, sql: str, rows: int | None) -> dict:
@@ -347,7 +351,7 @@ class Ours(Server):
     def stdio(self):
         return self.bin, ["serve", "--transport", "stdio"], self.env()
 
-    def http(self, port):
+    def http(self, port, port2=None):
         argv = [self.bin, "serve", "--transport", "http", "--bind", f"127.0.0.1:{port}"]
         return argv, self.env(), f"http://127.0.0.1:{port}/mcp"
 
@@ -407,9 +411,9 @@ class Akko(Server):
     def stdio(self):
         return str(self.venv / "bin" / "akko-mcp-trino"), [], self.env({"MCP_TRANSPORT": "stdio"})
 
-    def http(self, port):
+    def http(self, port, port2=None):
         env = self.env({"MCP_TRANSPORT": "streamable-http", "MCP_PORT": str(port),
-                        "MCP_HEALTH_PORT": str(free_port()), "MCP_ALLOWED_HOSTS": "127.0.0.1:*"})
+                        "MCP_HEALTH_PORT": str(port2 or free_port()), "MCP_ALLOWED_HOSTS": "127.0.0.1:*"})
         return [str(self.venv / "bin" / "akko-mcp-trino")], env, f"http://127.0.0.1:{port}/mcp"
 
     def call_args(self, sql, rows):
@@ -445,7 +449,7 @@ class McpTrinoPython(Server):
     def stdio(self):
         return str(self.venv / "bin" / "mcp-trino"), [], self.env()
 
-    def http(self, port):
+    def http(self, port, port2=None):
         argv = [str(self.venv / "bin" / "python"), str(self.site() / "src" / "server.py"),
                 "--transport", "streamable-http", "--host", "127.0.0.1", "--port", str(port)]
         return argv, self.env(), f"http://127.0.0.1:{port}/mcp"
@@ -1273,6 +1277,38 @@ def cmd_run(args) -> int:
         cleanup(procs)
 
 
+def cmd_spec(args) -> int:
+    """How to start and call every server, as JSON on stdout, for a driver written in another
+    language (`cargo xtask bench` drives them all with rmcp's client). In `http.argv`,
+    `http.env` and `http.url`, `{port}` and `{port2}` stand for free ports the driver picks.
+    Only the standard library is needed."""
+    m = re.fullmatch(r"http://([^/:]+):(\d+)", (args.emulator_url or "").rstrip("/"))
+    if not m:
+        raise SystemExit("--emulator-url must look like http://127.0.0.1:PORT (plain HTTP, no path)")
+    ctx = Ctx(args, m.group(1), int(m.group(2)), Path(args.out_dir).resolve())
+    servers = [Ours(ctx)] + [PEER_CLASSES[k](ctx) for k in PEERS]
+    out = []
+    for srv in servers:
+        why = srv.available()
+        entry = {"key": srv.key, "label": srv.label, "available": why, "tool": srv.tool,
+                 "mode": srv.mode, "has_http": srv.has_http, "notes": srv.notes,
+                 "cwd": str(ctx.scratch), "paging_sql": PAGING_SQL, "paging_rows": PAGING_ROWS,
+                 "small_sql": SMALL_SQL, "small_rows": SMALL_ROWS,
+                 "paging_arguments": srv.call_args(PAGING_SQL, PAGING_ROWS),
+                 "small_arguments": srv.call_args(SMALL_SQL, None)}
+        if why is None:
+            entry["version"] = srv.version()
+            cmd, argv, env = srv.stdio()
+            entry["stdio"] = {"command": cmd, "args": argv, "env": env}
+            if srv.has_http:
+                argv, env, url = srv.http("{port}", "{port2}")
+                entry["http"] = {"argv": argv, "env": env, "url": url}
+        out.append(entry)
+    print(json.dumps({"emulator": args.emulator_url, "client_mode_note": (
+        "rmcp's client always uses the initialize handshake"), "servers": out}, indent=2))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -1295,7 +1331,15 @@ def main(argv=None) -> int:
                    help="do not also drive our server with the legacy handshake")
     r.add_argument("--duration", type=float, help="seconds per throughput window (overrides the profile)")
     r.add_argument("--paging-reps", type=int, help="timed paging calls per server (overrides the profile)")
+    sp = sub.add_parser("spec", help="print how to start and call every server (JSON), for other drivers")
+    sp.add_argument("--emulator-url", required=True, help="the trino-emulator the servers use")
+    sp.add_argument("--ours-bin", default=str(REPO / "target" / "release" / "mcp-trino"),
+                    help="our mcp-trino binary (default: %(default)s)")
+    sp.add_argument("--out-dir", required=True, help="the servers' scratch working directory goes here")
+    sp.add_argument("--venvs", default=str(DEFAULT_VENVS), help="venvs made by setup (default: %(default)s)")
     args = ap.parse_args(argv)
+    if args.cmd == "spec":
+        return cmd_spec(args)
     if args.cmd == "setup":
         return cmd_setup(args)
     return cmd_run(args)
