@@ -1,16 +1,57 @@
 //! Compact JSON written straight into a `String`, and the layout of the `json` text format.
 //!
 //! The writer produces what `serde_json::to_string` does for a `Value`, but appends to an
-//! existing buffer without intermediate allocations, and walks nested values with an
-//! explicit stack so no input depth can exhaust the call stack.
+//! existing buffer without intermediate allocations. Nesting is written by recursion up to
+//! `RECURSION_LIMIT` levels and on an explicit stack below that, so that no input depth can
+//! exhaust the call stack and the common shallow cell allocates nothing.
 
 use serde_json::{Number, Value};
-use std::fmt::Write;
 
 use super::types::Shape;
 
+/// Levels of nesting written by recursion; deeper values go on to `write_deep`.
+const RECURSION_LIMIT: usize = 32;
+
 /// Append `value` as compact JSON.
 pub fn write_value(out: &mut String, value: &Value) {
+    write_nested(out, value, 0);
+}
+
+fn write_nested(out: &mut String, value: &Value, depth: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => write_number(out, n),
+        Value::String(s) => write_str(out, s),
+        Value::Array(items) if depth < RECURSION_LIMIT => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_nested(out, item, depth + 1);
+            }
+            out.push(']');
+        }
+        Value::Object(map) if depth < RECURSION_LIMIT => {
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, k);
+                out.push(':');
+                write_nested(out, v, depth + 1);
+            }
+            out.push('}');
+        }
+        Value::Array(_) | Value::Object(_) => write_deep(out, value),
+    }
+}
+
+/// `write_value` with an explicit stack instead of recursion, for any depth.
+fn write_deep(out: &mut String, value: &Value) {
     enum Frame<'a> {
         Array(std::slice::Iter<'a, Value>),
         Object(serde_json::map::Iter<'a>),
@@ -141,61 +182,59 @@ fn write_shaped(out: &mut String, value: &Value, shape: &Shape) {
     }
 }
 
-/// Numbers exactly as serde_json prints them (full 64-bit integers, shortest floats).
+/// Numbers exactly as serde_json prints them: itoa for integers, zmij for floats, the crates
+/// serde_json itself uses (a `Number` is always finite).
 pub fn write_number(out: &mut String, n: &Number) {
     if let Some(u) = n.as_u64() {
         write_u64(out, u);
     } else if let Some(i) = n.as_i64() {
-        out.push('-');
-        write_u64(out, i.unsigned_abs());
-    } else {
-        // Floats are rarer; `Number`'s Display is serde_json's own float formatting.
-        let _ = write!(out, "{n}");
+        out.push_str(itoa::Buffer::new().format(i));
+    } else if let Some(f) = n.as_f64() {
+        out.push_str(zmij::Buffer::new().format_finite(f));
     }
 }
 
-pub fn write_u64(out: &mut String, mut n: u64) {
-    // u64::MAX has 20 digits; fill from the right.
-    let mut buf = [0u8; 20];
-    let mut len = 0;
-    for slot in buf.iter_mut().rev() {
-        // `n % 10` is a single digit, so the cast cannot truncate.
-        *slot = b'0' + (n % 10) as u8;
-        len += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &b in buf.get(buf.len() - len..).unwrap_or_default() {
-        out.push(char::from(b));
-    }
+pub fn write_u64(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
+
+/// What follows the backslash for each byte that JSON escapes: `u` for `\u00XX`, 0 for none.
+const ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = b'u';
+        i += 1;
+    }
+    t[0x08] = b'b';
+    t[0x09] = b't';
+    t[0x0a] = b'n';
+    t[0x0c] = b'f';
+    t[0x0d] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
 
 /// Append `s` as a JSON string literal, escaped as serde_json does.
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');
     let mut run_start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        // Escapes are ASCII, so `i` is a char boundary.
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let escape = ESCAPE[usize::from(b)];
+        if escape == 0 {
+            continue;
+        }
+        // Escaped bytes are ASCII, so `i` is a char boundary.
         out.push_str(s.get(run_start..i).unwrap_or_default());
-        if escape.is_empty() {
-            out.push_str("\\u00");
-            out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-            out.push(char::from_digit(u32::from(b & 0xf), 16).unwrap_or('0'));
+        out.push('\\');
+        if escape == b'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
         } else {
-            out.push_str(escape);
+            out.push(char::from(escape));
         }
         run_start = i + 1;
     }
@@ -247,6 +286,7 @@ pub fn tail(out: &mut String, row_count: usize, truncated_by: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::{write_str, write_value};
+    use proptest::prelude::*;
     use serde_json::{Value, json};
 
     fn compact(v: &Value) -> String {
@@ -282,6 +322,36 @@ mod tests {
         }
     }
 
+    fn any_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            // Every f64 class: subnormals, huge exponents, negative zero (NaN and infinities
+            // cannot be a JSON number).
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| json!(f)),
+            any::<String>().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..8)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn any_value_writes_as_serde_json_does(v in any_value()) {
+            prop_assert_eq!(compact(&v), serde_json::to_string(&v).unwrap_or_default());
+        }
+    }
+
     #[test]
     fn every_control_char_escapes_like_serde_json() {
         for b in 0u8..0x80 {
@@ -289,6 +359,30 @@ mod tests {
             let mut ours = String::new();
             write_str(&mut ours, &s);
             assert_eq!(ours, serde_json::to_string(&s).unwrap_or_default(), "{b}");
+        }
+    }
+
+    #[test]
+    fn values_around_the_recursion_limit_match_serde_json() {
+        for depth in [
+            super::RECURSION_LIMIT - 1,
+            super::RECURSION_LIMIT,
+            super::RECURSION_LIMIT + 1,
+            100,
+        ] {
+            let mut v = json!({"k": [1, "x"], "e": {}});
+            for i in 0..depth {
+                v = if i % 2 == 0 {
+                    json!([v, null])
+                } else {
+                    json!({"a": v, "b": []})
+                };
+            }
+            assert_eq!(
+                compact(&v),
+                serde_json::to_string(&v).unwrap_or_default(),
+                "{depth}"
+            );
         }
     }
 

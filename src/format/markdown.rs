@@ -12,6 +12,11 @@ use super::types::Shape;
 /// Append `s` with `|` escaped and `\r\n`, `\n`, `\r` as `<br>`.
 pub fn cell(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
+    // Most cells have nothing to escape: one scan, one copy.
+    if !bytes.iter().any(|b| matches!(b, b'|' | b'\r' | b'\n')) {
+        out.push_str(s);
+        return;
+    }
     let mut run_start = 0;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
