@@ -511,3 +511,36 @@ fn compare(figures: &[(&Server, Figures)], report: &mut Report) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rmcp::model::{CallToolResult, ContentBlock};
+
+    use super::rows_in;
+
+    fn text(t: &str) -> CallToolResult {
+        CallToolResult::success(vec![ContentBlock::text(t)])
+    }
+
+    #[test]
+    fn rows_in_every_peer_shape() {
+        // Ours and akko: an object with `rows`; the FastMCP peers: a list of row objects.
+        assert_eq!(
+            rows_in(&text(r#"{"columns":["a"],"rows":[[1],[2]],"row_count":2}"#)),
+            Ok(2)
+        );
+        assert_eq!(rows_in(&text(r#"[{"a":1},{"a":2},{"a":3}]"#)), Ok(3));
+        assert_eq!(rows_in(&text("[]")), Ok(0));
+    }
+
+    #[test]
+    fn in_band_errors_are_errors() {
+        // akko answers errors with isError false and an `error` key; trino-mcp with text.
+        let e = rows_in(&text(r#"{"error":"TABLE_NOT_FOUND: x","rows":[]}"#));
+        assert!(e.is_err_and(|e| e.contains("TABLE_NOT_FOUND")));
+        assert!(rows_in(&text("Error: Query failed: line 1:1")).is_err());
+        assert!(rows_in(&text(r#"{"status":"ok"}"#)).is_err());
+        let long = "x".repeat(1000);
+        assert!(rows_in(&text(&long)).is_err_and(|e| e.chars().count() == 200));
+    }
+}

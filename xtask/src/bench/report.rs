@@ -183,12 +183,68 @@ pub(super) fn write_results(report: &Report, quick: bool, elapsed: f64) -> anyho
     let _ = writeln!(sec, "{end}");
 
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| RESULTS_HEAD.to_string());
-    let new = match (old.find(&begin), old.find(&end)) {
+    std::fs::write(&path, splice(&old, &begin, &end, &sec))?;
+    Ok(path)
+}
+
+/// `old` with the section between `begin` and `end` (markers included) replaced by `sec`, or
+/// `sec` appended when there is none; everything else is kept as written.
+fn splice(old: &str, begin: &str, end: &str, sec: &str) -> String {
+    match (old.find(begin), old.find(end)) {
         (Some(b), Some(e)) if e > b => {
-            format!("{}{}{}", &old[..b], sec.trim_end(), &old[e + end.len()..])
+            format!(
+                "{}{}{}",
+                old.get(..b).unwrap_or_default(),
+                sec.trim_end(),
+                old.get(e + end.len()..).unwrap_or_default()
+            )
         }
         _ => format!("{}\n{}", old.trim_end(), sec),
-    };
-    std::fs::write(&path, new)?;
-    Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Report, Status, splice};
+
+    #[test]
+    fn counts_and_tables() {
+        let mut r = Report::default();
+        r.row("a", "one".into(), "1x".into(), "<= 2x", Status::Met);
+        r.row(
+            "a",
+            "two | pipes".into(),
+            "3x".into(),
+            "<= 2x",
+            Status::Missed,
+        );
+        r.row("b", "info".into(), "7".into(), "-", Status::Info);
+        r.not_run("c", "it failed".into());
+        assert_eq!(r.counts(), (1, 2, 1));
+        let md = r.markdown();
+        assert!(
+            md.contains("| a | two \\| pipes | 3x | <= 2x | MISSED |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| c | (step) | it failed |  | NOT RUN |"),
+            "{md}"
+        );
+        let table = r.table();
+        assert_eq!(table.lines().count(), 2 + 4, "{table}");
+    }
+
+    #[test]
+    fn splice_replaces_only_its_own_section() {
+        let (b, e) = ("<!-- q:begin -->", "<!-- q:end -->");
+        let old = format!("head\n{b}\nold run\n{e}\nnotes kept\n<!-- f:begin -->x<!-- f:end -->\n");
+        let new = splice(&old, b, e, &format!("{b}\nnew run\n{e}\n"));
+        assert_eq!(
+            new,
+            format!("head\n{b}\nnew run\n{e}\nnotes kept\n<!-- f:begin -->x<!-- f:end -->\n")
+        );
+        // No section yet: appended, the rest untouched.
+        let new = splice("head\nnotes\n", b, e, &format!("{b}\nrun\n{e}\n"));
+        assert_eq!(new, format!("head\nnotes\n{b}\nrun\n{e}\n"));
+    }
 }
