@@ -306,7 +306,46 @@ fn ratios(c: &mut Criterion) {
 
 criterion_group!(benches, bench, ratios);
 
+/// `MCP_TRINO_BENCH_PROFILE=<variant>`: run one variant (`baseline`, `json`, `csv`,
+/// `markdown`, `structured`) 100 times and little else, for a profiler
+/// (`perf record -g <bench exe>`), as the notes in `benches/RESULTS.md` were made. The inputs
+/// are cloned before the first round and dropped after the last, so the rounds in between
+/// are what the summary times.
+fn profile(variant: &str) -> Result<(), String> {
+    const ROUNDS: usize = 100;
+    let (columns, rows) = (columns(), rows());
+    let mut inputs: Vec<Vec<Vec<Value>>> = (0..ROUNDS).map(|_| rows.clone()).collect();
+    let mut outputs = Vec::with_capacity(ROUNDS);
+    for input in inputs.drain(..) {
+        let out = match variant {
+            "baseline" => serde_json::to_string(&rows).unwrap_or_default(),
+            "json" | "csv" | "markdown" => {
+                let format = variant.parse::<Format>().map_err(|e| e.0)?;
+                let c = stream(format, &columns, input);
+                // Kept alive (and so not freed) until the end, like the summary's rounds.
+                outputs.push(c);
+                continue;
+            }
+            "structured" => {
+                let r = stream(Format::Json, &columns, input).finish(info());
+                serde_json::to_string(&r.structured).unwrap_or_default()
+            }
+            other => return Err(format!("unknown variant {other:?}")),
+        };
+        black_box(out);
+    }
+    black_box(outputs);
+    Ok(())
+}
+
 fn main() {
+    if let Ok(variant) = std::env::var("MCP_TRINO_BENCH_PROFILE") {
+        if let Err(e) = profile(&variant) {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        return;
+    }
     if let Ok(path) = std::env::var("MCP_TRINO_BENCH_SUMMARY") {
         let quick = std::env::var_os("MCP_TRINO_BENCH_QUICK").is_some();
         let (columns, rows) = (columns(), rows());
