@@ -323,3 +323,88 @@ pub(super) async fn close(sessions: Vec<Arc<Mcp>>) {
         }
     }
 }
+
+/// Our server over stdio driven with hand-written JSON-RPC lines: each response is parsed
+/// once into a `serde_json::Value`, nothing more. Set beside rmcp's client, it tells the
+/// server's share of a call from the client library's.
+pub(super) struct RawStdio {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    lines: tokio::io::Lines<tokio::io::BufReader<tokio::process::ChildStdout>>,
+    next_id: u64,
+}
+
+impl RawStdio {
+    pub(super) fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    pub(super) async fn start(bin: &Path, config: &Path, log: &Path) -> anyhow::Result<RawStdio> {
+        use tokio::io::AsyncBufReadExt;
+        let mut cmd = std::process::Command::new(bin);
+        cmd.arg("--config").arg(config);
+        clean_env(&mut cmd);
+        let mut cmd = tokio::process::Command::from(cmd);
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)?,
+            ))
+            .kill_on_drop(true);
+        let mut child = cmd
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let stdin = child.stdin.take().context("stdin")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut raw = RawStdio {
+            child,
+            stdin,
+            lines: tokio::io::BufReader::new(stdout).lines(),
+            next_id: 1,
+        };
+        raw.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "bench-raw", "version": "0"}}),
+        )
+        .await?;
+        raw.send(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await?;
+        Ok(raw)
+    }
+
+    async fn send(&mut self, msg: &Value) -> anyhow::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let mut line = serde_json::to_vec(msg)?;
+        line.push(b'\n');
+        self.stdin.write_all(&line).await?;
+        self.stdin.flush().await?;
+        Ok(())
+    }
+
+    /// One request; its `result`, or an error for a JSON-RPC error.
+    pub(super) async fn request(&mut self, method: &str, params: Value) -> anyhow::Result<Value> {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+            .await?;
+        let read = async {
+            while let Some(line) = self.lines.next_line().await? {
+                let mut v: Value = serde_json::from_str(&line)?;
+                if v["id"] == id {
+                    if !v["error"].is_null() {
+                        bail!("{method}: {}", v["error"]);
+                    }
+                    return Ok(v["result"].take());
+                }
+            }
+            bail!("the server closed stdout")
+        };
+        tokio::time::timeout(CALL_TIMEOUT, read)
+            .await
+            .with_context(|| format!("{method} timed out"))?
+    }
+}

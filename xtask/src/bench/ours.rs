@@ -10,8 +10,8 @@ use anyhow::{Context, bail};
 use rmcp::model::CallToolResult;
 
 use super::client::{
-    CALL_TIMEOUT, Work, bare, bare_first, close, emulator_cancels, http_session, load, query,
-    query_args, row_count, stdio_session, truncated_by,
+    CALL_TIMEOUT, RawStdio, Work, bare, bare_first, close, emulator_cancels, http_session, load,
+    query, query_args, row_count, stdio_session, truncated_by,
 };
 use super::probe::{cpu_ticks, median, ms, start, status_kib, ticks_ms};
 use super::report::{Report, Status};
@@ -121,9 +121,12 @@ impl Stack {
             stdio_session(&self.server_bin, &self.config, &self.log("server-stdio")).await?;
         let server = self.http_server()?;
         let http = http_session(&format!("{}/mcp", server.url)).await?;
+        let mut raw =
+            RawStdio::start(&self.server_bin, &self.config, &self.log("server-raw")).await?;
         let pids = [
             stdio_pid.map(|p| p.to_string()).unwrap_or_default(),
             server.pid().to_string(),
+            raw.pid().map(|p| p.to_string()).unwrap_or_default(),
         ];
         for (rows, emu) in &self.paging {
             let args = query_args(PAGING_SQL, PAGING_ROWS, &format!("p{rows}"));
@@ -142,15 +145,16 @@ impl Stack {
                 }
                 check(&query(&stdio, &args).await?, "stdio")?;
                 check(&query(&http, &args).await?, "HTTP")?;
+                raw_query(&mut raw, &args).await?;
             }
             // Interleaved rounds; CPU ticks of the server, the emulator and this client around
             // each call say where the time goes.
             let emu_pid = emu.pid().to_string();
-            let mut times: [Vec<f64>; 3] = Default::default();
-            let mut cpu = [[0u64; 3]; 3];
+            let mut times: [Vec<f64>; 4] = Default::default();
+            let mut cpu = [[0u64; 3]; 4];
             for _ in 0..p.paging_reps {
-                for mode in 0..3 {
-                    let server_pid = [None, Some(&pids[0]), Some(&pids[1])][mode];
+                for mode in 0..4 {
+                    let server_pid = [None, Some(&pids[0]), Some(&pids[1]), Some(&pids[2])][mode];
                     let ticks = || {
                         [
                             server_pid.and_then(|p| cpu_ticks(p)).unwrap_or(0),
@@ -165,7 +169,8 @@ impl Stack {
                             bare(&self.http, &emu.url, PAGING_SQL).await?;
                         }
                         1 => check(&query(&stdio, &args).await?, "stdio")?,
-                        _ => check(&query(&http, &args).await?, "HTTP")?,
+                        2 => check(&query(&http, &args).await?, "HTTP")?,
+                        _ => raw_query(&mut raw, &args).await?,
                     }
                     times[mode].push(ms(t.elapsed()));
                     for (acc, (a, b)) in cpu[mode].iter_mut().zip(ticks().iter().zip(before)) {
@@ -199,6 +204,23 @@ impl Stack {
                     per_call(c[2]),
                 ));
             }
+            // The same stdio call without a client library: the server's share of the call.
+            let ratio = m[3] / m[0];
+            report.row(
+                "paging",
+                format!("the same over stdio, raw JSON-RPC client, {rows}-row pages"),
+                format!("{:.1} ms vs bare {:.1} ms: {ratio:.2}x", m[3], m[0]),
+                "-",
+                Status::Info,
+            );
+            let c = &cpu[3];
+            report.detail(format!(
+                "paging {rows}-row pages over stdio, raw JSON-RPC client: median {:.1} ms; CPU per call: server {:.1} ms, emulator {:.1} ms, client {:.1} ms",
+                m[3],
+                per_call(c[0]),
+                per_call(c[1]),
+                per_call(c[2]),
+            ));
         }
         let _ = stdio.cancel().await;
         let _ = http.cancel().await;
@@ -429,4 +451,19 @@ impl Stack {
         );
         Ok(())
     }
+}
+
+/// One `trino_query` over the raw client, checked like the rmcp calls.
+async fn raw_query(raw: &mut RawStdio, args: &super::client::Args) -> anyhow::Result<()> {
+    let r = raw
+        .request(
+            "tools/call",
+            serde_json::json!({"name": "trino_query", "arguments": args}),
+        )
+        .await?;
+    let n = r["structuredContent"]["row_count"].as_u64().unwrap_or(0) as usize;
+    if r["isError"] == true || n != PAGING_ROWS {
+        bail!("raw stdio: {n} rows (isError {})", r["isError"]);
+    }
+    Ok(())
 }

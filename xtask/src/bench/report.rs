@@ -150,13 +150,7 @@ pub(super) fn write_results(report: &Report, quick: bool, elapsed: f64) -> anyho
     let mut sec = String::new();
     let _ = writeln!(sec, "{begin}");
     let _ = writeln!(sec, "## `{}`\n", command_line(quick));
-    let commit = Command::new("git")
-        .args(["describe", "--always", "--dirty"])
-        .current_dir(root())
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let commit = commit();
     let date = Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -185,6 +179,34 @@ pub(super) fn write_results(report: &Report, quick: bool, elapsed: f64) -> anyho
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| RESULTS_HEAD.to_string());
     std::fs::write(&path, splice(&old, &begin, &end, &sec))?;
     Ok(path)
+}
+
+/// The commit measured, `-dirty` when files other than RESULTS.md itself (which every run
+/// rewrites) differ from it.
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root())
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default()
+    };
+    let head = git(&["rev-parse", "--short", "HEAD"]);
+    let changed = git(&[
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        ".",
+        ":(exclude)benches/RESULTS.md",
+    ]);
+    if changed.is_empty() {
+        head
+    } else {
+        format!("{head}-dirty")
+    }
 }
 
 /// `old` with the section between `begin` and `end` (markers included) replaced by `sec`, or
