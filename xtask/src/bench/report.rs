@@ -173,7 +173,6 @@ pub(super) fn write_results(report: &Report, quick: bool, elapsed: f64) -> anyho
     for d in &report.details {
         let _ = writeln!(sec, "- {d}");
     }
-    let _ = writeln!(sec, "\n```text\n{}```", report.table());
     let _ = writeln!(sec, "{end}");
 
     let old = std::fs::read_to_string(&path).unwrap_or_else(|_| RESULTS_HEAD.to_string());
