@@ -34,31 +34,7 @@ struct Page {
 
 /// The bare protocol cost: submit, follow `nextUri` to the end, parse every page.
 pub(super) async fn bare(http: &reqwest::Client, base: &str, sql: &str) -> anyhow::Result<usize> {
-    let mut rows = 0;
-    let mut resp = http
-        .post(format!("{base}/v1/statement"))
-        .header("X-Trino-User", "bench")
-        .body(sql.to_string())
-        .send()
-        .await?;
-    loop {
-        let body = resp.error_for_status()?.bytes().await?;
-        let page: Page = serde_json::from_slice(&body)?;
-        if let Some(e) = page.error {
-            bail!("query failed: {e}");
-        }
-        rows += page.data.map_or(0, |d| std::hint::black_box(d).len());
-        match page.next_uri {
-            Some(next) => {
-                resp = http
-                    .get(next)
-                    .header("X-Trino-User", "bench")
-                    .send()
-                    .await?
-            }
-            None => return Ok(rows),
-        }
-    }
+    Ok(bare_first(http, base, sql, usize::MAX).await?.0)
 }
 
 /// The bare protocol's early stop: read pages until `limit` rows are in, then cancel the

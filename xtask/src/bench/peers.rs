@@ -9,7 +9,7 @@
 //! over stdio (one session, that many calls in flight) where it has not, and ours runs both.
 
 use std::collections::BTreeMap;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -198,7 +198,7 @@ async fn measure(p: &Profile, s: &Server, dir: &Path, emulator_pid: u32) -> Figu
     for transport in transports {
         // One HTTP server for both levels, as a deployment would have it.
         let server = match (transport, &s.http) {
-            (HTTP, Some(h)) => match HttpServer::start(h, &s.cwd, &log("http")) {
+            (HTTP, Some(h)) => match HttpServer::start(h, &s.cwd, &log("http")).await {
                 Ok(x) => Some(x),
                 Err(e) => {
                     for n in CLIENT_LEVELS {
@@ -350,7 +350,7 @@ struct HttpServer {
 }
 
 impl HttpServer {
-    fn start(h: &HttpLaunch, cwd: &Path, log: &Path) -> anyhow::Result<HttpServer> {
+    async fn start(h: &HttpLaunch, cwd: &Path, log: &Path) -> anyhow::Result<HttpServer> {
         let (port, port2) = (free_port()?, free_port()?);
         let fill = |t: &str| {
             t.replace("{port}", &port.to_string())
@@ -377,13 +377,16 @@ impl HttpServer {
             if let Some(status) = server.child.try_wait()? {
                 bail!("{program} exited ({status}) before listening");
             }
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
                 return Ok(server);
             }
             if Instant::now() > deadline {
                 bail!("{program} not listening on port {port} after {LISTEN_TIMEOUT:?}");
             }
-            std::thread::sleep(Duration::from_millis(100));
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
