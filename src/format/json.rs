@@ -191,6 +191,9 @@ pub fn write_number(out: &mut String, n: &Number) {
         out.push_str(itoa::Buffer::new().format(i));
     } else if let Some(f) = n.as_f64() {
         out.push_str(zmij::Buffer::new().format_finite(f));
+    } else {
+        // Not reachable without serde_json's `arbitrary_precision`; its Display is exact.
+        out.push_str(&n.to_string());
     }
 }
 
